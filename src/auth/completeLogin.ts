@@ -1,0 +1,69 @@
+import type { Request } from 'express';
+import type { authorizationCodeGrant } from 'openid-client';
+import { HttpError } from '../http/httpError.js';
+import type { Logger } from '../logger.js';
+import type { AuthState } from '../sessions/authState.js';
+import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
+import type { SessionIndex } from '../sessions/sessionIndex.js';
+import { toTokenSet } from '../sessions/tokenSet.js';
+import { userFromClaims } from '../sessions/userFromClaims.js';
+import type { Config } from '../config.js';
+
+export interface ProvisionedIdentity {
+  issuer: string;
+  sub: string;
+  username: string;
+  name: string;
+  email: string | null;
+}
+
+/** Just-in-time user provisioning (the board's users table); failures must not block sign-in. */
+export type ProvisionUser = (identity: ProvisionedIdentity) => Promise<void>;
+
+type TokenResponse = Awaited<ReturnType<typeof authorizationCodeGrant>>;
+
+/**
+ * Turns a validated token response into a brand-new session: a fresh session id (no fixation),
+ * tokens kept server-side, index and liveness entries written before the session itself (so a crash
+ * between the two leaves a stale index entry, never an unfindable session), the user provisioned.
+ */
+export async function completeLogin(
+  req: Request,
+  tokens: TokenResponse,
+  deps: {
+    config: Config;
+    index: SessionIndex;
+    schedule: LivenessSchedule;
+    provisionUser: ProvisionUser;
+    log: Logger;
+  },
+): Promise<void> {
+  const claims = tokens.claims();
+  if (!claims) throw new HttpError(400, 'login_failed', 'The identity provider returned no ID token');
+  const { session: sessionConfig } = deps.config;
+  const now = Date.now();
+  const auth: AuthState = {
+    issuer: claims.iss,
+    sub: claims.sub,
+    providerSid: typeof claims.sid === 'string' ? claims.sid : undefined,
+    user: userFromClaims(claims, deps.config.oidc.rolesClaim),
+    tokens: toTokenSet(tokens),
+    loginTime: new Date(now).toISOString(),
+    absoluteExpiresAt: now + sessionConfig.absoluteSeconds * 1000,
+  };
+
+  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  const sid = req.sessionID;
+  req.session.auth = auth;
+  req.session.cookie.maxAge = sessionConfig.idleSeconds * 1000;
+
+  await deps.index.add({ sid, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid, expiresAt: auth.absoluteExpiresAt });
+  if (sessionConfig.livenessIntervalSeconds > 0) {
+    await deps.schedule.track(sid, now + sessionConfig.livenessIntervalSeconds * 1000);
+  }
+  await deps
+    .provisionUser({ issuer: auth.issuer, sub: auth.sub, username: auth.user.username, name: auth.user.name, email: auth.user.email })
+    .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'user provisioning failed; sign-in continues'));
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  deps.log.info({ user: auth.user.username, providerSession: Boolean(auth.providerSid) }, 'signed in');
+}

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+
+/** Thrown for a missing or malformed setting; its message is the one line start-up prints. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  production: boolean;
+  logLevel: string;
+  /** Public URL of this backend; redirect and back-channel URLs are built from it. */
+  baseUrl: URL;
+  /** FRONTEND_URL entries; the first is the default post-login target and post-logout redirect. */
+  frontendUrls: URL[];
+  /** Origins allowed by CORS and by the CSRF Origin check (the frontends' and our own). */
+  allowedOrigins: string[];
+  trustProxy: boolean | number | string;
+  oidc: {
+    /** The issuer identifier exactly as configured; discovery checks the provider's metadata matches it. */
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+    scopes: string;
+    idTokenAlg: string;
+    clockToleranceSeconds: number;
+    httpTimeoutMs: number;
+    /** Plain-http issuer (development, or loopback in tests). */
+    allowInsecureRequests: boolean;
+    rolesClaim: string;
+  };
+  session: {
+    secrets: string[];
+    /** True when SESSION_SECRET was unset and a per-process secret was made (development only). */
+    secretGenerated: boolean;
+    cookieName: string;
+    secureCookie: boolean;
+    idleSeconds: number;
+    absoluteSeconds: number;
+    refreshSkewSeconds: number;
+    livenessIntervalSeconds: number;
+  };
+  redis: { url: string | undefined; prefix: string; commandTimeoutMs: number };
+  database: { url: string | undefined; pgliteDir: string | undefined; poolMax: number };
+  sse: { heartbeatSeconds: number; retryMs: number; maxBufferedBytes: number };
+  board: { moderatorRole: string };
+  shutdownGraceSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The only reader of the environment: every other module receives `Config`. */
+export function loadConfig(env: Env = process.env): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const required = (name: string, why = 'is required'): string => {
+    const value = read(name);
+    if (value === undefined) throw new ConfigError(`${name} ${why}`);
+    return value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+  const url = (name: string, raw: string, protocols = ['http:', 'https:']): URL => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name} must be an absolute URL, got "${raw}"`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+    }
+    return parsed;
+  };
+
+  const production = read('NODE_ENV') === 'production';
+  const port = int('PORT', 3001, 0, 65535);
+  const baseUrl = url('BASE_URL', read('BASE_URL') ?? `http://localhost:${port}`);
+  if (baseUrl.search || baseUrl.hash) throw new ConfigError('BASE_URL must not carry a query or fragment');
+  const frontendUrls = (read('FRONTEND_URL') ?? baseUrl.href)
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => url('FRONTEND_URL', entry));
+
+  const issuerRaw =
+    read('OIDC_ISSUER') ??
+    (read('KEYCLOAK_URL') || read('KEYCLOAK_REALM')
+      ? `${required('KEYCLOAK_URL', 'is required with KEYCLOAK_REALM (or set OIDC_ISSUER)').replace(/\/+$/, '')}/realms/${encodeURIComponent(
+          required('KEYCLOAK_REALM', 'is required with KEYCLOAK_URL (or set OIDC_ISSUER)'),
+        )}`
+      : undefined);
+  if (issuerRaw === undefined) throw new ConfigError('OIDC_ISSUER (or KEYCLOAK_URL and KEYCLOAK_REALM) is required');
+  const issuerUrl = url(read('OIDC_ISSUER') ? 'OIDC_ISSUER' : 'KEYCLOAK_URL', issuerRaw);
+  if (production && issuerUrl.protocol === 'http:' && !isLoopback(issuerUrl.hostname)) {
+    throw new ConfigError(`OIDC_ISSUER must use https in production (http is allowed on loopback only), got ${issuerRaw}`);
+  }
+
+  const secretsRaw = read('SESSION_SECRET');
+  const secrets = secretsRaw ? secretsRaw.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  if (production && secrets.length === 0) throw new ConfigError('SESSION_SECRET is required in production');
+  if (production && secrets.some((s) => s.length < 32)) {
+    throw new ConfigError('SESSION_SECRET must be at least 32 characters (each comma-separated entry) in production');
+  }
+  const secureCookie = baseUrl.protocol === 'https:';
+  if (production && !secureCookie) {
+    throw new ConfigError('BASE_URL must use https in production: session cookies must be Secure');
+  }
+
+  const redisUrl = read('REDIS_URL');
+  if (redisUrl !== undefined) url('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl !== undefined) url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
+
+  const idleSeconds = int('SESSION_IDLE_SECONDS', 30 * 60, 60, 30 * 24 * 3600);
+  const absoluteSeconds = int('SESSION_ABSOLUTE_SECONDS', 12 * 3600, 60, 90 * 24 * 3600);
+  if (absoluteSeconds < idleSeconds) {
+    throw new ConfigError(`SESSION_ABSOLUTE_SECONDS (${absoluteSeconds}) must not be shorter than SESSION_IDLE_SECONDS (${idleSeconds})`);
+  }
+
+  const logLevel = read('LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+  }
+
+  return {
+    port,
+    host: read('HOST') ?? '0.0.0.0',
+    production,
+    logLevel,
+    baseUrl,
+    frontendUrls,
+    allowedOrigins: [...new Set([baseUrl.origin, ...frontendUrls.map((u) => u.origin)])],
+    trustProxy: parseTrustProxy(read('TRUST_PROXY')),
+    oidc: {
+      issuer: issuerRaw,
+      clientId: required('CLIENT_ID'),
+      clientSecret: required('CLIENT_SECRET'),
+      scopes: read('OIDC_SCOPES') ?? 'openid profile email',
+      idTokenAlg: read('OIDC_ID_TOKEN_ALG') ?? 'RS256',
+      clockToleranceSeconds: int('OIDC_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+      httpTimeoutMs: int('OIDC_HTTP_TIMEOUT_MS', 5000, 100, 60_000),
+      allowInsecureRequests: issuerUrl.protocol === 'http:',
+      rolesClaim: read('ROLES_CLAIM') ?? 'realm_access.roles',
+    },
+    session: {
+      secrets: secrets.length > 0 ? secrets : [randomBytes(32).toString('base64url')],
+      secretGenerated: secrets.length === 0,
+      cookieName: (secureCookie ? '__Host-' : '') + (read('SESSION_COOKIE_NAME') ?? 'bff.sid'),
+      secureCookie,
+      idleSeconds,
+      absoluteSeconds,
+      refreshSkewSeconds: int('TOKEN_REFRESH_SKEW_SECONDS', 60, 0, 3600),
+      livenessIntervalSeconds: int('LIVENESS_INTERVAL_SECONDS', 60, 0, 24 * 3600),
+    },
+    redis: {
+      url: redisUrl,
+      prefix: read('REDIS_PREFIX') ?? 'bff:',
+      commandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60_000),
+    },
+    database: {
+      url: databaseUrl,
+      pgliteDir: read('PGLITE_DIR'),
+      poolMax: int('DATABASE_POOL_MAX', 10, 1, 200),
+    },
+    sse: {
+      heartbeatSeconds: int('SSE_HEARTBEAT_SECONDS', 15, 1, 3600),
+      retryMs: int('SSE_RETRY_MS', 3000, 0, 600_000),
+      maxBufferedBytes: int('SSE_MAX_BUFFERED_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    },
+    board: { moderatorRole: read('MODERATOR_ROLE') ?? 'board-admin' },
+    shutdownGraceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+  };
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
+}

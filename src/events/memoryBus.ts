@@ -1,0 +1,20 @@
+import type { Logger } from '../logger.js';
+import type { EventBus } from './eventBus.js';
+import { LocalFanout } from './localFanout.js';
+
+/** In-process twin of the Redis bus: one replica only. Delivery is asynchronous, as over Redis. */
+export function createMemoryBus(log: Logger): EventBus {
+  const fanout = new LocalFanout();
+  const onError = (err: unknown) => log.error({ err }, 'event listener failed');
+  return {
+    async publish(topic, event) {
+      setImmediate(() => fanout.deliver(topic, event, onError));
+    },
+    async subscribe(topic, listener) {
+      fanout.add(topic, listener);
+      return async () => void fanout.remove(topic, listener);
+    },
+    async ping() {},
+    async close() {},
+  };
+}

@@ -1,0 +1,109 @@
+import express, { type Express } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import cors from 'cors';
+import { createAuthRouter } from '../auth/authRoutes.js';
+import type { Services } from '../services.js';
+import { createBackchannelRouter } from '../logout/backchannelRoutes.js';
+import { createAccountRouter } from './accountRoutes.js';
+import { createCsrfGuard } from './csrf.js';
+import { createErrorHandler } from './errorHandler.js';
+import { createHealthRouter } from './healthRoutes.js';
+import { HttpError } from './httpError.js';
+import { createRequestLogger } from './requestLogger.js';
+import { createSessionGuard, liveSessionOf } from './sessionGuard.js';
+
+/**
+ * The HTTP surface, in execution order: request id and access log, security headers, health and
+ * metrics, the back-channel endpoint (no cookie, no CORS), then CORS, the session, the routes,
+ * 404 and the one error handler.
+ */
+export function createApp(services: Services): Express {
+  const { config, log, metrics } = services;
+  const csrf = createCsrfGuard(config.allowedOrigins);
+  const guard = createSessionGuard({
+    refresh: services.refresh,
+    revoke: services.revoke,
+    handleOf: services.handleOf,
+    skewMs: config.session.refreshSkewSeconds * 1000,
+  });
+  const allowed = new Set(config.allowedOrigins);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+
+  app.use(createRequestLogger(log));
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      metrics.httpDuration.observe(
+        { method: req.method, route: `${req.baseUrl}${route}`, status: String(res.statusCode) },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    });
+    next();
+  });
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+
+  app.use(createHealthRouter({ checks: services.readinessChecks, metrics, timeoutMs: 2000 }));
+  app.use(createBackchannelRouter({ logout: services.backchannelLogout, metrics }));
+
+  app.use(
+    ['/auth', '/api'],
+    cors({
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+      credentials: true,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Content-Type', 'X-CSRF', 'X-Request-Id', 'Last-Event-ID'],
+      maxAge: 600,
+    }),
+    session({
+      name: config.session.cookieName,
+      secret: config.session.secrets,
+      store: services.store,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      unset: 'destroy',
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.session.secureCookie, path: '/', maxAge: config.session.idleSeconds * 1000 },
+    }),
+    guard.resolveSession,
+  );
+  app.use('/api', express.json({ limit: '64kb', strict: true }));
+
+  app.use(
+    createAuthRouter({
+      config,
+      oidc: services.oidc,
+      sealer: services.sealer,
+      index: services.index,
+      schedule: services.schedule,
+      revoke: services.revoke,
+      csrf,
+      provisionUser: services.provisionUser,
+      log,
+    }),
+  );
+  app.use(
+    createAccountRouter({
+      guard,
+      csrf,
+      store: services.store,
+      index: services.index,
+      revoke: services.revoke,
+      handleOf: services.handleOf,
+      moderatorRole: config.board.moderatorRole,
+    }),
+  );
+  app.get('/api/events', guard.requireSession, async (req, res) => {
+    const { sid, handle, auth } = liveSessionOf(res);
+    await services.sse.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
+  });
+
+  app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
+  app.use(createErrorHandler(log));
+  return app;
+}

@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import type { Metrics } from './metrics.js';
+
+export type ReadinessCheck = () => Promise<void>;
+
+/** `GET /healthz` (the process answers), `GET /readyz` (every dependency answers), `GET /metrics`. */
+export function createHealthRouter(deps: { checks: Record<string, ReadinessCheck>; metrics: Metrics; timeoutMs: number }): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const entries = await Promise.all(
+      Object.entries(deps.checks).map(async ([name, check]) => [name, await settle(check, deps.timeoutMs)] as const),
+    );
+    const checks = Object.fromEntries(entries);
+    const ready = entries.every(([, state]) => state === 'up');
+    res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  return router;
+}
+
+async function settle(check: ReadinessCheck, timeoutMs: number): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return 'up';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,69 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { RequestSession } from '../sessions/authState.js';
+import type { RefreshTokens } from '../sessions/refreshTokens.js';
+import type { RevokeSessions } from '../sessions/revokeSessions.js';
+import { HttpError } from './httpError.js';
+
+export interface SessionGuard {
+  /** Sets `res.locals.session` for every request that went through express-session. */
+  resolveSession: RequestHandler;
+  /** 401 unless the session is live: `session_revoked` for a tombstoned cookie, `unauthenticated` otherwise. */
+  requireSession: RequestHandler;
+}
+
+export function sessionOf(res: Response): RequestSession {
+  return (res.locals.session as RequestSession | undefined) ?? { state: 'none' };
+}
+
+/** The live session of a request that passed `requireSession`. */
+export function liveSessionOf(res: Response): Extract<RequestSession, { state: 'live' }> {
+  const session = sessionOf(res);
+  if (session.state !== 'live') throw new HttpError(401, 'unauthenticated', 'Sign in first');
+  return session;
+}
+
+/**
+ * Decides, per request, whether the cookie's session is alive: past its absolute lifetime it is
+ * revoked as `expired`; with the access token near expiry the tokens are refreshed, and a provider
+ * that refuses the refresh ends the session here and now.
+ */
+export function createSessionGuard(deps: {
+  refresh: RefreshTokens;
+  revoke: RevokeSessions;
+  handleOf: (sid: string) => string;
+  skewMs: number;
+}): SessionGuard {
+  const resolve = async (req: Request): Promise<RequestSession> => {
+    const data = req.session;
+    if (!data) return { state: 'none' };
+    if (data.revoked) return { state: 'revoked', revocation: data.revoked };
+    const auth = data.auth;
+    if (!auth) return { state: 'none' };
+    const sid = req.sessionID;
+    if (auth.absoluteExpiresAt <= Date.now()) {
+      await deps.revoke([sid], 'expired');
+      return { state: 'revoked', revocation: { reason: 'expired', at: new Date().toISOString() } };
+    }
+    if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sid)) === 'revoked') {
+      return { state: 'revoked', revocation: { reason: 'provider_session_ended', at: new Date().toISOString() } };
+    }
+    return { state: 'live', sid, handle: deps.handleOf(sid), auth };
+  };
+
+  return {
+    async resolveSession(req, res, next) {
+      res.locals.session = await resolve(req);
+      next();
+    },
+    requireSession(_req, res, next) {
+      const session = sessionOf(res);
+      if (session.state === 'live') return next();
+      if (session.state === 'revoked') {
+        return next(
+          new HttpError(401, 'session_revoked', `This session has ended (${session.revocation.reason}); sign in again`),
+        );
+      }
+      next(new HttpError(401, 'unauthenticated', 'Sign in first'));
+    },
+  };
+}

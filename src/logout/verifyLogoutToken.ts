@@ -1,0 +1,128 @@
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** The token broke a rule of Back-Channel Logout 1.0: answer 400. The message names the rule. */
+export class InvalidLogoutToken extends Error {
+  override name = 'InvalidLogoutToken';
+}
+
+/** The issuer's keys could not be fetched: not the token's fault, answer 503. */
+export class SigningKeysUnavailable extends Error {
+  override name = 'SigningKeysUnavailable';
+}
+
+export interface LogoutTokenPolicy {
+  issuer: string;
+  /** Our client id: `aud` must be it or contain it. */
+  audience: string;
+  /** The alg expected for ID tokens (RS256 unless configured otherwise). */
+  algorithm: string;
+  keys: JWTVerifyGetKey;
+  clockToleranceSeconds: number;
+  now?: () => Date;
+}
+
+export interface LogoutClaims {
+  iss: string;
+  sub: string | undefined;
+  sid: string | undefined;
+  jti: string;
+  /** Expiry, epoch seconds: the replay record lives until then. */
+  exp: number;
+}
+
+// Keycloak 25+ sends `logout+jwt`, older Keycloak `JWT`, the conformance suite none (RFC 7515 §4.1.9:
+// the "application/" prefix may be present and the value compares case-insensitively).
+const ACCEPTED_TYP = new Set(['logout+jwt', 'jwt']);
+const MAX_ID_LENGTH = 1024;
+
+/**
+ * Verifies a back-channel logout token completely: signature and alg, `typ`, iss, aud, iat, exp,
+ * jti, events, nonce, sid/sub (OpenID Connect Back-Channel Logout 1.0 §2.4 and §2.6).
+ * Replay of `jti` is the caller's business: it needs shared storage.
+ */
+export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy): Promise<LogoutClaims> {
+  const header = decodeHeader(token);
+  const alg = typeof header.alg === 'string' ? header.alg : '';
+  if (alg === '' || alg.toLowerCase() === 'none') reject('the token is not signed (alg "none")');
+  if (alg.startsWith('HS')) reject(`symmetric alg ${alg} is not accepted`);
+  if (alg !== policy.algorithm) reject(`alg ${alg} is not the expected ${policy.algorithm}`);
+  if (header.typ !== undefined) {
+    const typ = String(header.typ).toLowerCase().replace(/^application\//, '');
+    if (!ACCEPTED_TYP.has(typ)) reject(`header typ "${String(header.typ)}" is not logout+jwt or JWT`);
+  }
+
+  const now = policy.now?.() ?? new Date();
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, policy.keys, {
+      issuer: policy.issuer,
+      audience: policy.audience,
+      algorithms: [policy.algorithm],
+      clockTolerance: policy.clockToleranceSeconds,
+      currentDate: now,
+      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
+    }));
+  } catch (err) {
+    if (keysUnavailable(err)) {
+      throw new SigningKeysUnavailable(`the issuer's signing keys could not be fetched: ${(err as Error).message}`);
+    }
+    reject(describeJoseError(err as errors.JOSEError));
+  }
+
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + policy.clockToleranceSeconds) {
+    reject('iat is in the future');
+  }
+  if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > MAX_ID_LENGTH) {
+    reject('jti must be a non-empty string');
+  }
+  const events = payload.events;
+  if (!isObject(events)) reject('events must be a JSON object');
+  if (!isObject(events[BACKCHANNEL_LOGOUT_EVENT])) reject(`events must hold the member ${BACKCHANNEL_LOGOUT_EVENT} with an object value`);
+  if ('nonce' in payload) reject('a logout token must not contain nonce');
+  const sub = optionalId(payload, 'sub');
+  const sid = optionalId(payload, 'sid');
+  if (sub === undefined && sid === undefined) reject('the token names neither sid nor sub');
+
+  return { iss: payload.iss as string, sub, sid, jti: payload.jti as string, exp: payload.exp as number };
+}
+
+function decodeHeader(token: string): Record<string, unknown> {
+  try {
+    return decodeProtectedHeader(token);
+  } catch {
+    return reject('the logout_token is not a JWS in compact serialization');
+  }
+}
+
+function optionalId(payload: JWTPayload, claim: 'sub' | 'sid'): string | undefined {
+  const value = payload[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '' || value.length > MAX_ID_LENGTH) reject(`${claim} must be a non-empty string`);
+  return value as string;
+}
+
+/** Fetching the JWKS failed (network, timeout, non-200, malformed set): the provider's fault, not the token's. */
+function keysUnavailable(err: unknown): boolean {
+  if (!(err instanceof errors.JOSEError)) return true;
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return true;
+  return err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/i.test(err.message);
+}
+
+function describeJoseError(err: errors.JOSEError): string {
+  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim} is invalid: ${err.message}`;
+  if (err instanceof errors.JWTExpired) return 'the token has expired (exp)';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the token (kid)';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the signature does not verify';
+  return err.message;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function reject(reason: string): never {
+  throw new InvalidLogoutToken(reason);
+}

@@ -1,0 +1,98 @@
+import * as client from 'openid-client';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { HttpError } from '../http/httpError.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * The relying party's view of the provider: discovery runs at start-up and is retried with backoff
+ * until it succeeds; until then `/readyz` says not ready and sign-in answers 503.
+ */
+export interface OidcClient {
+  readonly issuer: string;
+  isReady(): boolean;
+  /** Resolves after the first successful discovery. */
+  whenReady(): Promise<void>;
+  /** The openid-client configuration; throws 503 while discovery has not succeeded. */
+  configuration(): client.Configuration;
+  /** Keys for logout-token signatures: the issuer's `jwks_uri`, cached, refetched on an unknown `kid`. */
+  signingKeys(): JWTVerifyGetKey;
+  stop(): void;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export function createOidcClient(oidc: Config['oidc'], log: Logger): OidcClient {
+  let configuration: client.Configuration | undefined;
+  let keys: JWTVerifyGetKey | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const discover = async (attempt: number): Promise<void> => {
+    try {
+      const discovered = await client.discovery(
+        new URL(oidc.issuer),
+        oidc.clientId,
+        { client_secret: oidc.clientSecret, id_token_signed_response_alg: oidc.idTokenAlg },
+        client.ClientSecretBasic(oidc.clientSecret),
+        {
+          timeout: Math.ceil(oidc.httpTimeoutMs / 1000),
+          ...(oidc.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}),
+        },
+      );
+      discovered.timeout = Math.ceil(oidc.httpTimeoutMs / 1000);
+      const jwksUri = discovered.serverMetadata().jwks_uri;
+      if (!jwksUri) throw new Error('the provider metadata has no jwks_uri');
+      keys = createRemoteJWKSet(new URL(jwksUri), {
+        timeoutDuration: oidc.httpTimeoutMs,
+        // An unknown kid triggers a refetch, but at most once per cooldown: a flood of tokens with
+        // made-up kids cannot turn into a flood of requests to the provider.
+        cooldownDuration: 30_000,
+        cacheMaxAge: 10 * 60_000,
+      });
+      configuration = discovered;
+      log.info({ issuer: oidc.issuer, attempt }, 'OpenID Provider metadata discovered');
+      markReady();
+    } catch (err) {
+      if (stopped) return;
+      const delay = Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS);
+      log.warn({ issuer: oidc.issuer, attempt, retryInMs: delay, err: describe(err) }, 'OpenID Provider discovery failed');
+      timer = setTimeout(() => void discover(attempt + 1), delay);
+      timer.unref();
+    }
+  };
+  void discover(0);
+
+  const notReady = () =>
+    new HttpError(503, 'temporarily_unavailable', 'The identity provider is not reachable yet; try again shortly', {
+      headers: { 'Retry-After': '5' },
+    });
+
+  return {
+    issuer: oidc.issuer,
+    isReady: () => configuration !== undefined,
+    whenReady: () => ready,
+    configuration() {
+      if (!configuration) throw notReady();
+      return configuration;
+    },
+    signingKeys() {
+      if (!keys) throw notReady();
+      return keys;
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return code ? `${err.name}: ${err.message} (${String(code)})` : `${err.name}: ${err.message}`;
+  }
+  return String(err);
+}

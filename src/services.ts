@@ -1,0 +1,171 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { createLoginStateSealer, type LoginStateSealer } from './auth/loginState.js';
+import type { ProvisionUser } from './auth/completeLogin.js';
+import type { EventBus } from './events/eventBus.js';
+import { createMemoryBus } from './events/memoryBus.js';
+import { createRedisBus } from './events/redisBus.js';
+import { createSseHub, type SseHub } from './events/sseHub.js';
+import type { ReadinessCheck } from './http/healthRoutes.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { createBackchannelLogout, type BackchannelLogout } from './logout/backchannelLogout.js';
+import { createReplayCache } from './logout/replayCache.js';
+import { createOidcClient, type OidcClient } from './oidc/oidcClient.js';
+import { createLivenessMonitor, type LivenessMonitor } from './sessions/livenessMonitor.js';
+import { createLivenessSchedule, type LivenessSchedule } from './sessions/livenessSchedule.js';
+import { createRefreshTokens, type RefreshTokens } from './sessions/refreshTokens.js';
+import { createRevokeSessions, type RevokeSessions } from './sessions/revokeSessions.js';
+import { createSessionHandle } from './sessions/sessionHandle.js';
+import { createSessionIndex, type SessionIndex } from './sessions/sessionIndex.js';
+import { createSessionStore, type SessionStore } from './sessions/sessionStore.js';
+import { createTombstones, type Tombstones } from './sessions/tombstones.js';
+import type { Kv } from './storage/kv.js';
+import { createMemoryKv } from './storage/memoryKv.js';
+import { createRedisClient } from './storage/redisClient.js';
+import { createRedisKv } from './storage/redisKv.js';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  kv: Kv;
+  bus: EventBus;
+  oidc: OidcClient;
+  store: SessionStore;
+  tombstones: Tombstones;
+  index: SessionIndex;
+  schedule: LivenessSchedule;
+  handleOf: (sid: string) => string;
+  sealer: LoginStateSealer;
+  revoke: RevokeSessions;
+  refresh: RefreshTokens;
+  liveness: LivenessMonitor;
+  backchannelLogout: BackchannelLogout;
+  sse: SseHub;
+  provisionUser: ProvisionUser;
+  readinessChecks: Record<string, ReadinessCheck>;
+  /** Starts background work (the liveness monitor). */
+  start(): void;
+  /** Ends streams and background work, then closes connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds every long-lived part from the configuration, choosing Redis or the in-process twins.
+ * The only place that knows which implementation is behind each interface.
+ */
+export function createServices(config: Config, log: Logger): Services {
+  const metrics = createMetrics();
+  const { prefix } = config.redis;
+  let redis: Redis | undefined;
+  let subscriber: Redis | undefined;
+  if (config.redis.url) {
+    redis = createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, log, 'commands');
+    subscriber = createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, log, 'subscriber');
+  }
+  const kv = redis ? createRedisKv(redis) : createMemoryKv();
+  const bus = redis && subscriber ? createRedisBus(redis, subscriber, prefix, log) : createMemoryBus(log);
+
+  const oidc = createOidcClient(config.oidc, log);
+  const tombstones = createTombstones(kv, prefix);
+  const store = createSessionStore({ redis, prefix, idleSeconds: config.session.idleSeconds, tombstones });
+  const index = createSessionIndex(kv, prefix);
+  const schedule = createLivenessSchedule(kv, prefix);
+  const handleOf = createSessionHandle(config.session.secrets[0]!);
+  const revoke = createRevokeSessions({
+    store,
+    index,
+    tombstones,
+    schedule,
+    bus,
+    handleOf,
+    absoluteLifetimeMs: config.session.absoluteSeconds * 1000,
+    log,
+    onRevoked: (reason, count) => metrics.revocations.inc({ reason }, count),
+  });
+  const refresh = createRefreshTokens({
+    oidc,
+    store,
+    tombstones,
+    kv,
+    prefix,
+    revoke,
+    rolesClaim: config.oidc.rolesClaim,
+    skewMs: config.session.refreshSkewSeconds * 1000,
+    lockMs: config.oidc.httpTimeoutMs * 2 + 1000,
+    log,
+    onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
+  });
+  const liveness = createLivenessMonitor({
+    schedule,
+    store,
+    refresh,
+    revoke,
+    intervalMs: config.session.livenessIntervalSeconds * 1000,
+    log,
+  });
+  const sse = createSseHub({
+    bus,
+    heartbeatMs: config.sse.heartbeatSeconds * 1000,
+    retryMs: config.sse.retryMs,
+    maxBufferedBytes: config.sse.maxBufferedBytes,
+    revocationOf: async (sid) =>
+      (await store.read(sid)) ? null : ((await tombstones.get(sid)) ?? { reason: 'expired', at: new Date().toISOString() }),
+    log,
+    onStreamsChanged: (count) => metrics.sseStreams.set(count),
+    onDropped: () => metrics.sseDropped.inc(),
+  });
+  const backchannelLogout = createBackchannelLogout({
+    oidc,
+    clientId: config.oidc.clientId,
+    algorithm: config.oidc.idTokenAlg,
+    clockToleranceSeconds: config.oidc.clockToleranceSeconds,
+    replay: createReplayCache(kv, prefix),
+    index,
+    revoke,
+    log,
+  });
+
+  const readinessChecks: Record<string, ReadinessCheck> = {
+    provider: async () => {
+      if (!oidc.isReady()) throw new Error('discovery has not succeeded yet');
+    },
+  };
+  if (redis) {
+    readinessChecks.redis = () => kv.ping();
+    readinessChecks.redisSubscriber = () => bus.ping();
+  }
+
+  return {
+    config,
+    log,
+    metrics,
+    kv,
+    bus,
+    oidc,
+    store,
+    tombstones,
+    index,
+    schedule,
+    handleOf,
+    sealer: createLoginStateSealer(config.session.secrets),
+    revoke,
+    refresh,
+    liveness,
+    backchannelLogout,
+    sse,
+    provisionUser: async () => {},
+    readinessChecks,
+    start() {
+      liveness.start();
+    },
+    async close() {
+      sse.closeAll();
+      oidc.stop();
+      await liveness.stop();
+      await bus.close();
+      redis?.disconnect();
+    },
+  };
+}

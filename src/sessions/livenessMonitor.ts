@@ -1,0 +1,92 @@
+import type { Logger } from '../logger.js';
+import { describe } from '../oidc/oidcClient.js';
+import type { LivenessSchedule } from './livenessSchedule.js';
+import type { RefreshTokens } from './refreshTokens.js';
+import type { RevokeSessions } from './revokeSessions.js';
+import type { SessionStore } from './sessionStore.js';
+
+export interface LivenessMonitor {
+  start(): void;
+  stop(): Promise<void>;
+  /** One round: check every session that is due. Exposed for tests and benchmarks. */
+  runOnce(): Promise<number>;
+}
+
+export interface LivenessDeps {
+  schedule: LivenessSchedule;
+  store: SessionStore;
+  refresh: RefreshTokens;
+  revoke: RevokeSessions;
+  intervalMs: number;
+  log: Logger;
+  batchSize?: number;
+  concurrency?: number;
+}
+
+/**
+ * Re-checks each session against the provider every `intervalMs` (a forced refresh-token grant),
+ * because the provider does not always tell us: Keycloak's realm-wide "sign out all" sends no
+ * logout token and its per-user logout names only one `sid`. Also notices sessions that expired
+ * (idle timeout, absolute lifetime) so their open streams are told. Each session's next check is
+ * spread by ±10% jitter, and at most `concurrency` checks run at once per replica.
+ */
+export function createLivenessMonitor(deps: LivenessDeps): LivenessMonitor {
+  const batchSize = deps.batchSize ?? 100;
+  const concurrency = deps.concurrency ?? 8;
+  const tickMs = Math.max(100, Math.min(deps.intervalMs / 4, 5000));
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  const nextDue = () => Date.now() + deps.intervalMs * (0.9 + Math.random() * 0.2);
+
+  const check = async (sid: string): Promise<void> => {
+    const data = await deps.store.read(sid);
+    if (!data?.auth) {
+      await deps.revoke([sid], 'expired');
+      return;
+    }
+    if (data.auth.absoluteExpiresAt <= Date.now()) {
+      await deps.revoke([sid], 'expired');
+      return;
+    }
+    const outcome = await deps.refresh(sid, { force: true });
+    if (outcome !== 'revoked' && outcome !== 'gone') await deps.schedule.track(sid, nextDue());
+  };
+
+  const round = async (): Promise<number> => {
+    let checked = 0;
+    for (;;) {
+      const due = await deps.schedule.claimDue(Date.now(), Date.now() + deps.intervalMs, batchSize);
+      for (let i = 0; i < due.length; i += concurrency) {
+        await Promise.all(
+          due.slice(i, i + concurrency).map((sid) =>
+            check(sid).catch((err) => deps.log.warn({ err: describe(err) }, 'liveness check failed; retried next round')),
+          ),
+        );
+      }
+      checked += due.length;
+      if (due.length < batchSize) return checked;
+    }
+  };
+
+  const runOnce = (): Promise<number> => {
+    running ??= round().finally(() => (running = undefined));
+    return running;
+  };
+
+  return {
+    start() {
+      if (deps.intervalMs <= 0 || timer) return;
+      timer = setInterval(() => {
+        runOnce().catch((err) => deps.log.warn({ err: describe(err) }, 'liveness round failed'));
+      }, tickMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
+    runOnce,
+  };
+}

@@ -1,0 +1,21 @@
+import type { Kv } from '../storage/kv.js';
+
+/**
+ * When each session is next re-checked against the provider: one sorted set scored by due time,
+ * shared by the replicas. A replica claims due sessions by pushing their score to a lease, so two
+ * replicas never check the same session in the same round.
+ */
+export interface LivenessSchedule {
+  track(sid: string, dueAt: number): Promise<void>;
+  untrack(sid: string): Promise<void>;
+  claimDue(now: number, leaseUntil: number, limit: number): Promise<string[]>;
+}
+
+export function createLivenessSchedule(kv: Kv, prefix: string): LivenessSchedule {
+  const key = `${prefix}liveness`;
+  return {
+    track: (sid, dueAt) => kv.zadd(key, sid, dueAt),
+    untrack: (sid) => kv.zrem(key, sid),
+    claimDue: (now, leaseUntil, limit) => kv.zclaim(key, now, leaseUntil, limit),
+  };
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import * as client from 'openid-client';
+import type { Logger } from '../logger.js';
+import { describe, type OidcClient } from '../oidc/oidcClient.js';
+import type { Kv } from '../storage/kv.js';
+import type { RevokeSessions } from './revokeSessions.js';
+import type { SessionStore } from './sessionStore.js';
+import type { Tombstones } from './tombstones.js';
+import { toTokenSet } from './tokenSet.js';
+import { userFromClaims } from './userFromClaims.js';
+
+export type RefreshOutcome =
+  /** The access token is not near expiry (and no check was forced). */
+  | 'fresh'
+  | 'refreshed'
+  /** The provider refused the grant: the session was revoked (`provider_session_ended`). */
+  | 'revoked'
+  /** The session no longer exists. */
+  | 'gone'
+  /** Another request or replica holds the refresh lock right now. */
+  | 'busy'
+  /** Nothing to refresh with (no refresh token), or the provider could not be reached: unchanged. */
+  | 'unchanged';
+
+export type RefreshTokens = (sid: string, options?: { force?: boolean }) => Promise<RefreshOutcome>;
+
+export interface RefreshDeps {
+  oidc: OidcClient;
+  store: SessionStore;
+  tombstones: Tombstones;
+  kv: Kv;
+  prefix: string;
+  revoke: RevokeSessions;
+  rolesClaim: string;
+  /** Refresh when the access token has less than this left. */
+  skewMs: number;
+  lockMs: number;
+  log: Logger;
+  onOutcome?: (outcome: RefreshOutcome) => void;
+}
+
+/**
+ * Refreshes a session's tokens once across all replicas (a short lock per session). A provider that
+ * answers `invalid_grant` has ended the session on its side: we revoke ours. The record is written
+ * straight to the store, never through a request's session object, and a revocation that lands
+ * while we talk to the provider wins (tombstone checked after the write).
+ */
+export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
+  const lockKey = (sid: string) => `${deps.prefix}lock:refresh:${sid}`;
+
+  const refresh = async (sid: string, force: boolean): Promise<RefreshOutcome> => {
+    const data = await deps.store.read(sid);
+    if (!data?.auth) return 'gone';
+    const { auth } = data;
+    if (!force && auth.tokens.expiresAt - Date.now() > deps.skewMs) return 'fresh';
+    if (!auth.tokens.refreshToken) return 'unchanged';
+
+    let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
+    try {
+      response = await client.refreshTokenGrant(deps.oidc.configuration(), auth.tokens.refreshToken);
+    } catch (err) {
+      if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant') {
+        await deps.revoke([sid], 'provider_session_ended');
+        return 'revoked';
+      }
+      deps.log.warn({ err: describe(err) }, 'token refresh failed; the session stays as it was');
+      return 'unchanged';
+    }
+
+    auth.tokens = toTokenSet(response, auth.tokens);
+    const claims = response.claims();
+    if (claims) auth.user = userFromClaims(claims, deps.rolesClaim);
+    if (await deps.tombstones.get(sid)) return 'revoked';
+    await deps.store.save(sid, data);
+    if (await deps.tombstones.get(sid)) {
+      await deps.store.remove(sid);
+      return 'revoked';
+    }
+    return 'refreshed';
+  };
+
+  return async (sid, options = {}) => {
+    const token = randomUUID();
+    if (!(await deps.kv.set(lockKey(sid), token, deps.lockMs, true))) return 'busy';
+    try {
+      const outcome = await refresh(sid, options.force ?? false);
+      deps.onOutcome?.(outcome);
+      return outcome;
+    } finally {
+      await deps.kv.delIfValue(lockKey(sid), token).catch(() => undefined);
+    }
+  };
+}

@@ -1,0 +1,57 @@
+import { createEvent, topics, type EventBus } from '../events/eventBus.js';
+import type { Logger } from '../logger.js';
+import type { RevocationReason } from './authState.js';
+import type { LivenessSchedule } from './livenessSchedule.js';
+import type { SessionIndex } from './sessionIndex.js';
+import type { SessionStore } from './sessionStore.js';
+import type { Tombstones } from './tombstones.js';
+
+export type RevokeSessions = (sids: readonly string[], reason: RevocationReason) => Promise<number>;
+
+export interface RevokeDeps {
+  store: SessionStore;
+  index: SessionIndex;
+  tombstones: Tombstones;
+  schedule: LivenessSchedule;
+  bus: EventBus;
+  handleOf: (sid: string) => string;
+  /** How long a tombstone outlives a session whose record is already gone. */
+  absoluteLifetimeMs: number;
+  log: Logger;
+  onRevoked?: (reason: RevocationReason, count: number) => void;
+}
+
+/**
+ * The one way a session ends, whatever ended it (back-channel logout, local logout, another
+ * device, a dead provider session, expiry). Per session, in an order where every intermediate
+ * state is safe: tombstone first (the cookie reads "revoked" from now on), then the record, then
+ * the index and schedule entries, then `session_invalidated` on the session's topic, which reaches
+ * its streams on whichever replica holds them. Returns how many sessions still existed.
+ */
+export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
+  const revokeOne = async (sid: string, reason: RevocationReason): Promise<boolean> => {
+    const data = await deps.store.read(sid);
+    const auth = data?.auth;
+    const at = new Date().toISOString();
+    const ttlMs = auth ? Math.max(auth.absoluteExpiresAt - Date.now(), 60_000) : deps.absoluteLifetimeMs;
+    await deps.tombstones.put(sid, { reason, at }, ttlMs);
+    await deps.store.remove(sid);
+    await Promise.all([
+      auth ? deps.index.remove({ sid, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid }) : undefined,
+      deps.schedule.untrack(sid),
+    ]);
+    await deps.bus.publish(topics.session(deps.handleOf(sid)), createEvent('session_invalidated', { reason }));
+    return auth !== undefined;
+  };
+
+  return async (sids, reason) => {
+    const unique = [...new Set(sids)];
+    const results = await Promise.all(unique.map((sid) => revokeOne(sid, reason)));
+    const count = results.filter(Boolean).length;
+    if (unique.length > 0) {
+      deps.log.info({ reason, sessions: unique.map(deps.handleOf), existed: count }, 'sessions revoked');
+      deps.onRevoked?.(reason, count);
+    }
+    return count;
+  };
+}

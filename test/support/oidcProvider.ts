@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider from 'oidc-provider';
+
+/** Test users; carol moderates. */
+export const ACCOUNTS = {
+  alice: { given_name: 'Alice', family_name: 'Archer', email: 'alice@example.test', roles: ['user'] },
+  bob: { given_name: 'Bob', family_name: 'Baker', email: 'bob@example.test', roles: ['user'] },
+  carol: { given_name: 'Carol', family_name: 'Cook', email: 'carol@example.test', roles: ['user', 'board-admin'] },
+} as const;
+export type AccountId = keyof typeof ACCOUNTS;
+
+/** Cookie a test client sets for the provider's host to choose who logs in ("deny" refuses consent). */
+export const LOGIN_AS_COOKIE = 'op_login_as';
+
+export const CLIENT_ID = 'board-bff';
+export const CLIENT_SECRET = 'a-client-secret-long-enough-for-hs256-tests-0123456789';
+
+export interface TestProvider {
+  issuer: string;
+  provider: any;
+  /** Revokes every grant of an account without telling the client (no logout token). */
+  revokeGrants(accountId: AccountId): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ProviderOptions {
+  /** The relying party's public URL: redirect, post-logout and back-channel URIs derive from it. */
+  clientBaseUrl: string;
+  accessTokenTtlSeconds?: number;
+}
+
+/**
+ * A real OpenID Provider (node-oidc-provider) on a loopback port: code flow with PKCE, refresh
+ * tokens, RP-initiated and back-channel logout. Its interaction step completes the login without a
+ * form, as the account named by the LOGIN_AS_COOKIE cookie (default alice).
+ */
+export async function startTestProvider(options: ProviderOptions): Promise<TestProvider> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
+  const grants = new Map<string, Set<string>>();
+
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        redirect_uris: [`${options.clientBaseUrl}/auth/callback`],
+        post_logout_redirect_uris: [`${options.clientBaseUrl}/`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        backchannel_logout_uri: `${options.clientBaseUrl}/auth/backchannel-logout`,
+        backchannel_logout_session_required: true,
+      },
+    ],
+    jwks: { keys: [signingKey] },
+    cookies: { keys: ['test-cookie-key-0123456789'] },
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+    },
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'realm_access'],
+      email: ['email', 'email_verified'],
+    },
+    conformIdTokenClaims: false,
+    issueRefreshToken: async () => true,
+    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, IdToken: 3600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 600 },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    findAccount: async (_ctx: unknown, id: string) => {
+      const account = ACCOUNTS[id as AccountId];
+      if (!account) return undefined;
+      return {
+        accountId: id,
+        claims: async () => ({
+          sub: id,
+          preferred_username: id,
+          name: `${account.given_name} ${account.family_name}`,
+          given_name: account.given_name,
+          family_name: account.family_name,
+          email: account.email,
+          email_verified: true,
+          realm_access: { roles: [...account.roles] },
+        }),
+      };
+    },
+  });
+  provider.on('server_error', (_ctx: unknown, err: Error) => console.error('oidc-provider server_error', err));
+
+  const completeInteraction = async (req: IncomingMessage, res: ServerResponse) => {
+    const details = await provider.interactionDetails(req, res);
+    const who = readCookie(req, LOGIN_AS_COOKIE) ?? 'alice';
+    if (who === 'deny') {
+      return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user refused' }, { mergeWithLastSubmission: false });
+    }
+    if (details.prompt.name === 'login') {
+      return provider.interactionFinished(req, res, { login: { accountId: who } }, { mergeWithLastSubmission: false });
+    }
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+    grant.addOIDCScope(String(details.params.scope));
+    const grantId = await grant.save();
+    const ids = grants.get(details.session.accountId) ?? new Set<string>();
+    ids.add(grantId);
+    grants.set(details.session.accountId, ids);
+    return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  };
+
+  const callback = provider.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.startsWith('/interaction/')) {
+      completeInteraction(req, res).catch((err) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      });
+      return;
+    }
+    callback(req, res);
+  });
+
+  return {
+    issuer,
+    provider,
+    async revokeGrants(accountId) {
+      for (const grantId of grants.get(accountId) ?? []) {
+        const grant = await provider.Grant.find(grantId);
+        await grant?.destroy();
+        await revokeTokensOfGrant(provider, grantId);
+      }
+      grants.delete(accountId);
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** Destroying a grant does not by itself void refresh tokens already issued from it: revoke those too. */
+async function revokeTokensOfGrant(provider: any, grantId: string): Promise<void> {
+  for (const model of ['RefreshToken', 'AccessToken', 'AuthorizationCode']) {
+    await provider[model].adapter.revokeByGrantId(grantId);
+  }
+}
+
+function readCookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}

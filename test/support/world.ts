@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { LOGIN_AS_COOKIE, startTestProvider, type AccountId, type TestProvider } from './oidcProvider.js';
+import { redisUrlForTests } from './peers.js';
+import { listenOnLoopback, startTestApp, urlOf, type TestApp } from './testApp.js';
+import type { Navigation, UserAgent } from './userAgent.js';
+
+export interface World {
+  op: TestProvider;
+  /** Replicas sharing one BASE_URL (the first's), one Redis (unless in-process) and one provider. */
+  apps: TestApp[];
+  baseUrl: string;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A provider and `replicas` app instances. With `redis: true` (the default) they share real Redis
+ * under a key prefix of their own, so test files never see each other's keys.
+ */
+export async function startWorld(options: {
+  replicas?: number;
+  redis?: boolean;
+  env?: Record<string, string>;
+  accessTokenTtlSeconds?: number;
+} = {}): Promise<World> {
+  const servers = await Promise.all(Array.from({ length: options.replicas ?? 1 }, listenOnLoopback));
+  const baseUrl = urlOf(servers[0]!);
+  const op = await startTestProvider({
+    clientBaseUrl: baseUrl,
+    ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
+  });
+  const prefix = `test:${randomUUID().slice(0, 8)}:`;
+  const redisUrl = options.redis === false ? undefined : await redisUrlForTests();
+  const apps = await Promise.all(
+    servers.map((server) =>
+      startTestApp({ issuer: op.issuer, server, baseUrl, env: { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...options.env } }),
+    ),
+  );
+  return {
+    op,
+    apps,
+    baseUrl,
+    prefix,
+    async close() {
+      await Promise.all(apps.map((app) => app.close()));
+      await op.close();
+    },
+  };
+}
+
+/** Signs `agent` in as `account` through the real code flow, starting at `app`'s /auth/login. */
+export async function signIn(agent: UserAgent, world: World, account: AccountId | 'deny' = 'alice', query = ''): Promise<Navigation> {
+  agent.setCookie(world.op.issuer, LOGIN_AS_COOKIE, account);
+  return agent.navigate(`${world.baseUrl}/auth/login${query}`);
+}
