@@ -71,7 +71,7 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
     const claims = response.claims();
     if (claims) auth.user = userFromClaims(claims, deps.rolesClaim);
     if (await deps.tombstones.get(sid)) return 'revoked';
-    await deps.store.save(sid, data);
+    await deps.store.write(sid, data);
     if (await deps.tombstones.get(sid)) {
       await deps.store.remove(sid);
       return 'revoked';

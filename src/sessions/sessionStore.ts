@@ -51,7 +51,7 @@ export class SessionStore extends Store {
     );
   }
 
-  save(sid: string, data: SessionData): Promise<void> {
+  write(sid: string, data: SessionData): Promise<void> {
     return new Promise((resolve, reject) => this.set(sid, data, (err) => (err ? reject(err) : resolve())));
   }
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
 
 /** Test users; carol moderates. */
@@ -20,6 +20,8 @@ export const CLIENT_SECRET = 'a-client-secret-long-enough-for-hs256-tests-012345
 export interface TestProvider {
   issuer: string;
   provider: any;
+  /** A logout token signed with the provider's published key, Keycloak-shaped unless overridden. */
+  signLogoutToken(claims: JWTPayload, header?: Record<string, unknown>): Promise<string>;
   /** Revokes every grant of an account without telling the client (no logout token). */
   revokeGrants(accountId: AccountId): Promise<void>;
   close(): Promise<void>;
@@ -74,6 +76,11 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
     },
     conformIdTokenClaims: false,
     issueRefreshToken: async () => true,
+    // Its SSRF guard refuses loopback addresses, and here the relying party lives on loopback.
+    fetch: (url: string, init: RequestInit & { dispatcher?: unknown }) => {
+      delete init.dispatcher;
+      return globalThis.fetch(url, init);
+    },
     ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, IdToken: 3600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 600 },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     findAccount: async (_ctx: unknown, id: string) => {
@@ -129,6 +136,20 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
   return {
     issuer,
     provider,
+    signLogoutToken(claims, header = { alg: 'RS256', kid: signingKey.kid, typ: 'logout+jwt' }) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({
+        iss: issuer,
+        aud: CLIENT_ID,
+        iat: now,
+        exp: now + 120,
+        jti: crypto.randomUUID(),
+        events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+        ...claims,
+      })
+        .setProtectedHeader(header as { alg: string })
+        .sign(privateKey);
+    },
     async revokeGrants(accountId) {
       for (const grantId of grants.get(accountId) ?? []) {
         const grant = await provider.Grant.find(grantId);

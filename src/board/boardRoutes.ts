@@ -1,0 +1,108 @@
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { HttpError } from '../http/httpError.js';
+import type { AuthState, RequestSession } from '../sessions/authState.js';
+import { encodeCursor, parseComment, parseId, parseNewPost, parsePageRequest, parsePostPatch } from './boardInput.js';
+import type { BoardService } from './boardService.js';
+
+export interface BoardRouterDeps {
+  service: BoardService;
+  /** Sets `res.locals.session` to a live `RequestSession` or answers 401 itself. */
+  requireSession: RequestHandler;
+  /** Refuses cross-site state-changing requests. */
+  requireCsrf: RequestHandler;
+}
+
+/**
+ * Largest JSON body accepted: a 20,000-character post body can take ~120 kB when every character is
+ * escaped as \uXXXX. Larger bodies are refused with 413 before they are buffered in full.
+ */
+const bodyLimit = '256kb';
+
+/**
+ * HTTP only: parse and validate at the edge, call the service, shape the response. Every route needs
+ * a live session; writes also pass the CSRF check and must be `application/json` (else 415).
+ */
+export function createBoardRouter({ service, requireSession, requireCsrf }: BoardRouterDeps): Router {
+  const router = Router();
+  const write = [requireSession, requireCsrf, requireJson, parseJson];
+  const remove = [requireSession, requireCsrf];
+
+  // Bodies carry per-viewer fields (canEdit): never let a shared cache keep them.
+  router.use(['/api/posts', '/api/comments'], (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.get('/api/posts', requireSession, async (req, res) => {
+    const page = parsePageRequest(req.query as Record<string, unknown>);
+    const result = await service.listPosts(viewerOf(res), page);
+    const nextCursor = result.nextBeforeId === null ? null : encodeCursor(result.nextBeforeId);
+    res.json({ posts: result.posts, nextCursor, hasMore: nextCursor !== null });
+  });
+
+  router.get('/api/posts/:id', requireSession, async (req, res) => {
+    res.json({ post: await service.getPost(viewerOf(res), parseId(req.params.id)) });
+  });
+
+  router.post('/api/posts', ...write, async (req, res) => {
+    const post = await service.createPost(viewerOf(res), parseNewPost(req.body));
+    res.status(201).location(`/api/posts/${post.id}`).json({ post });
+  });
+
+  router.patch('/api/posts/:id', ...write, async (req, res) => {
+    const id = parseId(req.params.id);
+    res.json({ post: await service.updatePost(viewerOf(res), id, parsePostPatch(req.body)) });
+  });
+
+  router.delete('/api/posts/:id', ...remove, async (req, res) => {
+    await service.deletePost(viewerOf(res), parseId(req.params.id));
+    res.status(204).end();
+  });
+
+  router.post('/api/posts/:id/comments', ...write, async (req, res) => {
+    const postId = parseId(req.params.id);
+    const comment = await service.addComment(viewerOf(res), postId, parseComment(req.body));
+    res.status(201).json({ comment });
+  });
+
+  router.patch('/api/comments/:id', ...write, async (req, res) => {
+    const id = parseId(req.params.id);
+    res.json({ comment: await service.updateComment(viewerOf(res), id, parseComment(req.body)) });
+  });
+
+  router.delete('/api/comments/:id', ...remove, async (req, res) => {
+    await service.deleteComment(viewerOf(res), parseId(req.params.id));
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function viewerOf(res: Response): AuthState {
+  const session = res.locals.session as RequestSession | undefined;
+  // requireSession answers first; this guards against the router being wired without it.
+  if (session?.state !== 'live') throw new HttpError(401, 'unauthorized', 'sign in to use the board');
+  return session.auth;
+}
+
+function requireJson(req: Request, _res: Response, next: NextFunction): void {
+  if (req.is('application/json')) return next();
+  next(new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json'));
+}
+
+const jsonParser = express.json({ limit: bodyLimit, strict: true });
+
+/** body-parser's errors, restated in the service's error shape. */
+function parseJson(req: Request, res: Response, next: NextFunction): void {
+  jsonParser(req, res, (err?: unknown) => {
+    if (err === undefined || err === null) return next();
+    const type = (err as { type?: unknown }).type;
+    if (type === 'entity.too.large') {
+      return next(new HttpError(413, 'payload_too_large', `the request body exceeds ${bodyLimit}`));
+    }
+    if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+      return next(new HttpError(415, 'unsupported_media_type', 'send the request body as UTF-8 JSON'));
+    }
+    next(new HttpError(400, 'invalid_request', 'the request body is not valid JSON'));
+  });
+}

@@ -1,0 +1,7 @@
+import type { Migration } from './migration.js';
+import { v1InitialSchema } from './v1InitialSchema.js';
+
+export type { Migration };
+
+/** Every migration, in version order. Append new ones; never reorder or edit released ones. */
+export const migrations: readonly Migration[] = [v1InitialSchema];

@@ -1,0 +1,192 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BACKCHANNEL_LOGOUT_EVENT,
+  InvalidLogoutToken,
+  SigningKeysUnavailable,
+  verifyLogoutToken,
+  type LogoutTokenPolicy,
+} from '../../src/logout/verifyLogoutToken.js';
+
+const ISSUER = 'https://idp.example.test/realms/board';
+const CLIENT_ID = 'board-bff';
+const CLIENT_SECRET = 'the-client-secret-that-an-attacker-might-know-0123';
+
+type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
+  let rsa: Key;
+  let es: Key;
+  let stranger: Key;
+  let jwks: { keys: JWK[] };
+  let policy: LogoutTokenPolicy;
+
+  beforeAll(async () => {
+    const rsaPair = await generateKeyPair('RS256');
+    const esPair = await generateKeyPair('ES256');
+    rsa = rsaPair.privateKey;
+    es = esPair.privateKey;
+    stranger = (await generateKeyPair('RS256')).privateKey;
+    jwks = {
+      keys: [
+        { ...(await exportJWK(rsaPair.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
+        { ...(await exportJWK(esPair.publicKey)), kid: 'es-1', alg: 'ES256', use: 'sig' },
+      ],
+    };
+    policy = { issuer: ISSUER, audience: CLIENT_ID, algorithm: 'RS256', keys: createLocalJWKSet(jwks), clockToleranceSeconds: 30 };
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  /** Keycloak 26's shape (DefaultTokenManager.initLogoutToken). */
+  const keycloakClaims = (overrides: JWTPayload = {}): JWTPayload => ({
+    iss: ISSUER,
+    aud: CLIENT_ID,
+    iat: now(),
+    exp: now() + 120,
+    jti: crypto.randomUUID(),
+    sub: 'user-123',
+    sid: 'kc-session-1',
+    typ: 'Logout',
+    events: { [BACKCHANNEL_LOGOUT_EVENT]: {}, revoke_offline_access: true },
+    ...overrides,
+  });
+  const sign = (payload: JWTPayload, header: Record<string, unknown> = { alg: 'RS256', kid: 'rsa-1', typ: 'logout+jwt' }, key: Key | Uint8Array = rsa) =>
+    new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(key);
+  const without = (claim: string) => {
+    const claims = keycloakClaims();
+    delete claims[claim];
+    return claims;
+  };
+  const expectRejected = async (token: string, reason: RegExp, options: Partial<LogoutTokenPolicy> = {}) => {
+    const error = await verifyLogoutToken(token, { ...policy, ...options }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(InvalidLogoutToken);
+    expect((error as Error).message).toMatch(reason);
+  };
+
+  describe('accepted shapes', () => {
+    it('when Keycloak 25+ sends typ logout+jwt with payload typ "Logout" and revoke_offline_access, then it verifies', async () => {
+      const claims = await verifyLogoutToken(await sign(keycloakClaims()), policy);
+      expect(claims).toMatchObject({ iss: ISSUER, sub: 'user-123', sid: 'kc-session-1' });
+      expect(claims.exp).toBeGreaterThan(now());
+    });
+
+    it('when Keycloak 24 or older sends header typ JWT, then it verifies', async () => {
+      const claims = await verifyLogoutToken(await sign(keycloakClaims(), { alg: 'RS256', kid: 'rsa-1', typ: 'JWT' }), policy);
+      expect(claims.sid).toBe('kc-session-1');
+    });
+
+    it('when the conformance suite sends no typ, aud as an array and an unknown claim, then it verifies', async () => {
+      const token = await sign(
+        { ...keycloakClaims({ aud: ['other-client', CLIENT_ID], typ: undefined }), extra_claim: 'ignored' },
+        { alg: 'RS256', kid: 'rsa-1' },
+      );
+      expect((await verifyLogoutToken(token, policy)).sub).toBe('user-123');
+    });
+
+    it('when only sub is present, or only sid, then it verifies and reports which', async () => {
+      expect((await verifyLogoutToken(await sign(without('sid')), policy)).sid).toBeUndefined();
+      const sidOnly = await verifyLogoutToken(await sign(without('sub')), policy);
+      expect(sidOnly).toMatchObject({ sid: 'kc-session-1', sub: undefined });
+    });
+
+    it('when typ is written as application/logout+jwt, then it verifies (RFC 7515 media type form)', async () => {
+      await expect(verifyLogoutToken(await sign(keycloakClaims(), { alg: 'RS256', kid: 'rsa-1', typ: 'application/logout+jwt' }), policy)).resolves.toBeDefined();
+    });
+  });
+
+  describe('refused tokens', () => {
+    it('when alg is none, then it is refused', async () => {
+      const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      await expectRejected(`${encode({ alg: 'none', typ: 'logout+jwt' })}.${encode(keycloakClaims())}.`, /alg "none"/);
+    });
+
+    it('when it is HS256-signed with the client secret, then it is refused', async () => {
+      const token = await sign(keycloakClaims(), { alg: 'HS256', typ: 'logout+jwt' }, new TextEncoder().encode(CLIENT_SECRET));
+      await expectRejected(token, /symmetric alg HS256/);
+    });
+
+    it('when it is signed with a published key of another alg (ES256 where RS256 is expected), then it is refused', async () => {
+      await expectRejected(await sign(keycloakClaims(), { alg: 'ES256', kid: 'es-1', typ: 'logout+jwt' }, es), /alg ES256 is not the expected RS256/);
+    });
+
+    it('when the signature does not verify, then it is refused', async () => {
+      const token = await sign(keycloakClaims());
+      const [header, payload] = token.split('.');
+      const forged = await sign({ ...keycloakClaims(), sub: 'someone-else' });
+      await expectRejected(`${header}.${payload}.${forged.split('.')[2]}`, /signature/);
+      await expectRejected(await sign(keycloakClaims(), { alg: 'RS256', kid: 'rsa-1', typ: 'logout+jwt' }, stranger), /signature/);
+    });
+
+    it.each([
+      ['iss is another issuer', { iss: 'https://evil.example/realms/board' }, /iss/],
+      ['aud is another client', { aud: 'other-client' }, /aud/],
+      ['aud is an array without us', { aud: ['a', 'b'] }, /aud/],
+      ['exp has passed', { exp: now() - 3600, iat: now() - 3720 }, /expired/],
+      ['iat is in the future', { iat: now() + 600, exp: now() + 720 }, /iat is in the future/],
+      ['events lacks the back-channel member', { events: { 'http://schemas.openid.net/event/other': {} } }, /events must hold/],
+      ['the event value is not an object', { events: { [BACKCHANNEL_LOGOUT_EVENT]: 'yes' } }, /events must hold/],
+      ['events is an array', { events: [BACKCHANNEL_LOGOUT_EVENT] }, /events must be a JSON object/],
+      ['nonce is present', { nonce: 'n-0S6_WzA2Mj' }, /nonce/],
+      ['sid is not a string', { sid: 42 }, /sid must be/],
+    ])('when %s, then it is refused', async (_case, overrides, reason) => {
+      await expectRejected(await sign(keycloakClaims(overrides as JWTPayload)), reason);
+    });
+
+    it.each([['exp'], ['iat'], ['jti'], ['events']])('when %s is missing, then it is refused', async (claim) => {
+      await expectRejected(await sign(without(claim)), new RegExp(claim === 'events' ? 'events' : `"${claim}"|${claim}`));
+    });
+
+    it('when neither sid nor sub is present, then it is refused', async () => {
+      const claims = keycloakClaims();
+      delete claims.sid;
+      delete claims.sub;
+      await expectRejected(await sign(claims), /neither sid nor sub/);
+    });
+
+    it.each([['at+jwt'], ['id_token+jwt'], ['secevent+jwt']])('when header typ is %s, then it is refused', async (typ) => {
+      await expectRejected(await sign(keycloakClaims(), { alg: 'RS256', kid: 'rsa-1', typ }), /header typ/);
+    });
+
+    it('when the value is not a JWS at all, then it is refused', async () => {
+      await expectRejected('not-a-token', /not a JWS/);
+    });
+  });
+
+  describe('the issuer JWKS over HTTP', () => {
+    let server: Server;
+    let fetches = 0;
+    let jwksUrl: URL;
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        fetches++;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(jwks));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      jwksUrl = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`);
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('when a kid is unknown, then the JWKS is fetched again once, the token is refused, and more unknown kids fetch nothing', async () => {
+      const cooldownMs = 2000;
+      const keys = createRemoteJWKSet(jwksUrl, { cooldownDuration: cooldownMs });
+      await verifyLogoutToken(await sign(keycloakClaims()), { ...policy, keys });
+      expect(fetches).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, cooldownMs + 100));
+      const unknownKid = await sign(keycloakClaims(), { alg: 'RS256', kid: 'rotated-away', typ: 'logout+jwt' }, stranger);
+      await expectRejected(unknownKid, /no key of the issuer matches/, { keys });
+      expect(fetches).toBe(2);
+      // Inside the cooldown that refetch started, a flood of unknown kids causes no request to the provider.
+      for (let i = 0; i < 5; i++) await expectRejected(unknownKid, /no key of the issuer matches/, { keys });
+      expect(fetches).toBe(2);
+    });
+
+    it('when the JWKS endpoint is down, then the failure is SigningKeysUnavailable, not an invalid token', async () => {
+      const keys = createRemoteJWKSet(new URL('http://127.0.0.1:9/jwks'), { timeoutDuration: 2000 });
+      const error = await verifyLogoutToken(await sign(keycloakClaims()), { ...policy, keys }).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(SigningKeysUnavailable);
+    });
+  });
+});
