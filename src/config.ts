@@ -42,7 +42,15 @@ export interface Config {
     livenessIntervalSeconds: number;
   };
   redis: { url: string | undefined; prefix: string; commandTimeoutMs: number };
-  database: { url: string | undefined; pgliteDir: string | undefined; poolMax: number };
+  database: {
+    url: string | undefined;
+    pgliteDir: string | undefined;
+    poolMax: number;
+    /** Time to open a connection or wait for a free one in the pool. */
+    connectTimeoutMs: number;
+    /** Server-side `statement_timeout`; the client gives up a little later if the server goes silent. */
+    statementTimeoutMs: number;
+  };
   sse: { heartbeatSeconds: number; retryMs: number; maxBufferedBytes: number };
   board: { moderatorRole: string };
   shutdownGraceSeconds: number;
@@ -171,6 +179,8 @@ export function loadConfig(env: Env = process.env): Config {
       url: databaseUrl,
       pgliteDir: read('PGLITE_DIR'),
       poolMax: int('DATABASE_POOL_MAX', 10, 1, 200),
+      connectTimeoutMs: int('DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 60_000),
+      statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
     },
     sse: {
       heartbeatSeconds: int('SSE_HEARTBEAT_SECONDS', 15, 1, 3600),

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ level: config.logLevel });
-  const services = createServices(config, log);
+  const services = await createServices(config, log);
   if (!config.redis.url) {
     log.warn('REDIS_URL is not set: sessions, revocations and events live in this process only (one replica, demo mode)');
   }

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { createLoginStateSealer, type LoginStateSealer } from './auth/loginState.js';
 import type { ProvisionUser } from './auth/completeLogin.js';
+import { createBoard, type Board } from './board/board.js';
 import type { EventBus } from './events/eventBus.js';
 import { createMemoryBus } from './events/memoryBus.js';
 import { createRedisBus } from './events/redisBus.js';
@@ -43,6 +44,7 @@ export interface Services {
   liveness: LivenessMonitor;
   backchannelLogout: BackchannelLogout;
   sse: SseHub;
+  board: Board;
   provisionUser: ProvisionUser;
   readinessChecks: Record<string, ReadinessCheck>;
   /** Starts background work (the liveness monitor). */
@@ -55,7 +57,7 @@ export interface Services {
  * Builds every long-lived part from the configuration, choosing Redis or the in-process twins.
  * The only place that knows which implementation is behind each interface.
  */
-export function createServices(config: Config, log: Logger): Services {
+export async function createServices(config: Config, log: Logger): Promise<Services> {
   const metrics = createMetrics();
   const { prefix } = config.redis;
   let redis: Redis | undefined;
@@ -127,10 +129,13 @@ export function createServices(config: Config, log: Logger): Services {
     log,
   });
 
+  const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
+
   const readinessChecks: Record<string, ReadinessCheck> = {
     provider: async () => {
       if (!oidc.isReady()) throw new Error('discovery has not succeeded yet');
     },
+    database: () => board.ready(),
   };
   if (redis) {
     readinessChecks.redis = () => kv.ping();
@@ -155,7 +160,8 @@ export function createServices(config: Config, log: Logger): Services {
     liveness,
     backchannelLogout,
     sse,
-    provisionUser: async () => {},
+    board,
+    provisionUser: (identity) => board.users.provisionUser(identity),
     readinessChecks,
     start() {
       liveness.start();
@@ -165,6 +171,7 @@ export function createServices(config: Config, log: Logger): Services {
       oidc.stop();
       await liveness.stop();
       await bus.close();
+      await board.close();
       redis?.disconnect();
     },
   };

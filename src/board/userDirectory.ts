@@ -47,7 +47,6 @@ export function createUserDirectory(deps: {
   const cacheSize = deps.cacheSize ?? 10_000;
   const provisionWaitMs = deps.provisionWaitMs ?? 1_500;
   const ids = new Map<string, number>();
-  /** Concurrent first requests of one user share one upsert. */
   const pending = new Map<string, Promise<number>>();
 
   const keyOf = (issuer: string, sub: string) => `${issuer}\n${sub}`;
@@ -83,23 +82,26 @@ export function createUserDirectory(deps: {
     return Number(existing.rows[0].id);
   };
 
-  const provision = (identity: ExternalIdentity, loginAt: Date): Promise<number> => {
+  const upsertAndRemember = async (identity: ExternalIdentity, loginAt: Date): Promise<number> => {
+    const id = await upsert(identity, loginAt);
+    remember(keyOf(identity.issuer, identity.sub), id);
+    return id;
+  };
+
+  /** On-demand path: concurrent first requests of one user share one upsert. */
+  const provisionShared = (identity: ExternalIdentity, loginAt: Date): Promise<number> => {
     const key = keyOf(identity.issuer, identity.sub);
     const inFlight = pending.get(key);
     if (inFlight) return inFlight;
-    const promise = upsert(identity, loginAt)
-      .then((id) => {
-        remember(key, id);
-        return id;
-      })
-      .finally(() => pending.delete(key));
+    const promise = upsertAndRemember(identity, loginAt).finally(() => pending.delete(key));
     pending.set(key, promise);
     return promise;
   };
 
   return {
     async provisionUser(identity, loginAt = new Date()) {
-      const outcome = provision(identity, loginAt).then(
+      // Its own upsert (not shared with in-flight on-demand ones): this login's profile is the newest.
+      const outcome = upsertAndRemember(identity, loginAt).then(
         (id) => log.debug({ userId: id }, 'user provisioned'),
         (err: unknown) =>
           log.warn({ err: { message: (err as Error).message } }, 'user provisioning failed; will retry on the first board request'),
@@ -122,7 +124,7 @@ export function createUserDirectory(deps: {
         return cached;
       }
       const loginAt = new Date(auth.loginTime);
-      return provision(identityOf(auth), Number.isNaN(loginAt.getTime()) ? new Date() : loginAt);
+      return provisionShared(identityOf(auth), Number.isNaN(loginAt.getTime()) ? new Date() : loginAt);
     },
   };
 }

@@ -29,18 +29,7 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-/**
- * `config.database` plus timeouts. The timeouts are optional so this accepts `Config['database']`
- * as it is today; defaults make a dead database fail a request in seconds instead of hanging it.
- */
-export type DatabaseSettings = Config['database'] & {
-  /** Time to open a connection or wait for a free one in the pool. */
-  connectTimeoutMs?: number;
-  /** Server-side `statement_timeout`; the client gives up a little later if the server goes silent. */
-  statementTimeoutMs?: number;
-};
-
-export const databaseDefaults = { connectTimeoutMs: 5_000, statementTimeoutMs: 10_000 } as const;
+export type DatabaseSettings = Config['database'];
 
 /** PostgreSQL when `DATABASE_URL` is set, otherwise embedded PGlite (memory, or `PGLITE_DIR`). */
 export async function createDatabase(settings: DatabaseSettings, log: Logger): Promise<Database> {

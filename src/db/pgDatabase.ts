@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { databaseDefaults, type Database, type DatabaseSettings, type Queryable, type QueryResult } from './database.js';
+import { type Database, type DatabaseSettings, type Queryable, type QueryResult } from './database.js';
 import { isUnavailableError, translateDatabaseError } from './databaseErrors.js';
 
 /** Time a session may sit idle inside BEGIN before the server ends it (a leaked transaction holds locks). */
@@ -14,8 +14,7 @@ export function describeDatabaseUrl(url: string): string {
 
 /** PostgreSQL through a `pg` pool, with timeouts so a dead or silent server gives fast errors. */
 export function createPgDatabase(settings: DatabaseSettings & { url: string }, log: Logger): Database {
-  const connectTimeoutMs = settings.connectTimeoutMs ?? databaseDefaults.connectTimeoutMs;
-  const statementTimeoutMs = settings.statementTimeoutMs ?? databaseDefaults.statementTimeoutMs;
+  const { connectTimeoutMs, statementTimeoutMs } = settings;
   const pool = new pg.Pool({
     connectionString: settings.url,
     max: settings.poolMax,

@@ -3,6 +3,7 @@ import session from 'express-session';
 import helmet from 'helmet';
 import cors from 'cors';
 import { createAuthRouter } from '../auth/authRoutes.js';
+import { createBoardRouter } from '../board/boardRoutes.js';
 import type { Services } from '../services.js';
 import { createBackchannelRouter } from '../logout/backchannelRoutes.js';
 import { createAccountRouter } from './accountRoutes.js';
@@ -72,7 +73,6 @@ export function createApp(services: Services): Express {
     }),
     guard.resolveSession,
   );
-  app.use('/api', express.json({ limit: '64kb', strict: true }));
 
   app.use(
     createAuthRouter({
@@ -100,8 +100,12 @@ export function createApp(services: Services): Express {
   );
   app.get('/api/events', guard.requireSession, async (req, res) => {
     const { sid, handle, auth } = liveSessionOf(res);
+    // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
+    delete (req as { session?: unknown }).session;
+    delete res.locals.session;
     await services.sse.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
   });
+  app.use(createBoardRouter({ service: services.board.service, requireSession: guard.requireSession, requireCsrf: csrf.requireCsrf }));
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));

@@ -55,10 +55,11 @@ export async function startTestApp(options: {
     },
   });
   const log = createLogger({ level: config.logLevel }, sink);
-  const services = createServices(config, log);
+  const services = await createServices(config, log);
   server.on('request', createApp(services));
   services.start();
   await withTimeout(services.oidc.whenReady(), 10_000, 'the app could not discover the test provider');
+  await withTimeout(services.board.schema.ready, 30_000, 'the board schema did not migrate');
   return {
     url,
     services,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LOGIN_AS_COOKIE, startTestProvider, type AccountId, type TestProvider } from './oidcProvider.js';
 import { redisUrlForTests } from './peers.js';
+import { createTestDatabase } from './testDatabase.js';
 import { listenOnLoopback, startTestApp, urlOf, type TestApp } from './testApp.js';
 import type { Navigation, UserAgent } from './userAgent.js';
 
@@ -15,11 +16,13 @@ export interface World {
 
 /**
  * A provider and `replicas` app instances. With `redis: true` (the default) they share real Redis
- * under a key prefix of their own, so test files never see each other's keys.
+ * under a key prefix of their own, so test files never see each other's keys; they share a fresh
+ * PostgreSQL database of their own too, or each embeds PGlite with `database: 'pglite'`.
  */
 export async function startWorld(options: {
   replicas?: number;
   redis?: boolean;
+  database?: 'postgres' | 'pglite';
   env?: Record<string, string>;
   accessTokenTtlSeconds?: number;
 } = {}): Promise<World> {
@@ -31,9 +34,15 @@ export async function startWorld(options: {
   });
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
   const redisUrl = options.redis === false ? undefined : await redisUrlForTests();
+  const database = options.database === 'pglite' ? undefined : await createTestDatabase();
   const apps = await Promise.all(
     servers.map((server) =>
-      startTestApp({ issuer: op.issuer, server, baseUrl, env: { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...options.env } }),
+      startTestApp({
+        issuer: op.issuer,
+        server,
+        baseUrl,
+        env: { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, DATABASE_URL: database?.url, ...options.env },
+      }),
     ),
   );
   return {
@@ -44,6 +53,7 @@ export async function startWorld(options: {
     async close() {
       await Promise.all(apps.map((app) => app.close()));
       await op.close();
+      await database?.drop();
     },
   };
 }

@@ -1,0 +1,61 @@
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { createBoardRouter } from '../../../src/board/boardRoutes.js';
+import type { BoardService } from '../../../src/board/boardService.js';
+import { HttpError } from '../../../src/http/httpError.js';
+import type { AuthState, RequestSession } from '../../../src/sessions/authState.js';
+
+/**
+ * Router unit-test harness: the board router on a bare Express app, with simple stand-ins for the
+ * app's session guard, CSRF check and error handler. The real ones are tested with the real app.
+ */
+export interface RouterHarness {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Stand-in session guard: `X-Test-User: <name>` picks a signed-in user from `users`. */
+function standInSession(users: Record<string, AuthState>): RequestHandler {
+  return (req, res, next) => {
+    const auth = users[req.get('x-test-user') ?? ''];
+    if (!auth) {
+      res.status(401).json({ error: 'unauthorized', error_description: 'stand-in session guard: sign in first' });
+      return;
+    }
+    const session: RequestSession = { state: 'live', sid: 'test-sid', handle: 'test-handle', auth };
+    res.locals.session = session;
+    next();
+  };
+}
+
+/** Stand-in CSRF check: the custom header must be present. */
+const standInCsrf: RequestHandler = (req, res, next) => {
+  if (req.get('x-csrf') === '1') return next();
+  res.status(403).json({ error: 'csrf_failed', error_description: 'missing X-CSRF header' });
+};
+
+/** Stand-in error handler with the service's JSON error shape; never a stack trace. */
+const standInErrors: ErrorRequestHandler = (err, _req, res, _next) => {
+  if (err instanceof HttpError && err.expose) {
+    res.set(err.headers ?? {}).status(err.status).json({
+      error: err.code,
+      error_description: err.message,
+      ...(err.fields && { fields: err.fields }),
+    });
+    return;
+  }
+  res.status(500).json({ error: 'server_error', error_description: 'unexpected error' });
+};
+
+export async function startRouterHarness(service: BoardService, users: Record<string, AuthState>): Promise<RouterHarness> {
+  const app = express();
+  app.use(createBoardRouter({ service, requireSession: standInSession(users), requireCsrf: standInCsrf }));
+  app.use(standInErrors);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
