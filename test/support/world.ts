@@ -23,6 +23,8 @@ export async function startWorld(options: {
   replicas?: number;
   redis?: boolean;
   database?: 'postgres' | 'pglite';
+  /** Wait for the board schema before returning (false for a world whose database is meant to be down). */
+  awaitSchema?: boolean;
   env?: Record<string, string>;
   accessTokenTtlSeconds?: number;
 } = {}): Promise<World> {
@@ -42,6 +44,7 @@ export async function startWorld(options: {
         server,
         baseUrl,
         env: { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, DATABASE_URL: database?.url, ...options.env },
+        awaitSchema: options.awaitSchema ?? true,
       }),
     ),
   );
