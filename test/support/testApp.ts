@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
-import { CLIENT_ID, CLIENT_SECRET } from './oidcProvider.js';
+import { CLIENT_ID, CLIENT_SECRET } from '../../dev/oidcProvider.js';
 
 export const TEST_SESSION_SECRET = 'test-session-secret-0123456789-abcdefghijklmnop';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LOGIN_AS_COOKIE, startTestProvider, type AccountId, type TestProvider } from './oidcProvider.js';
+import { LOGIN_AS_COOKIE, startDevProvider, type AccountId, type TestProvider } from '../../dev/oidcProvider.js';
 import { redisUrlForTests } from './peers.js';
 import { createTestDatabase } from './testDatabase.js';
 import { listenOnLoopback, startTestApp, urlOf, type TestApp } from './testApp.js';
@@ -30,7 +30,7 @@ export async function startWorld(options: {
 } = {}): Promise<World> {
   const servers = await Promise.all(Array.from({ length: options.replicas ?? 1 }, listenOnLoopback));
   const baseUrl = urlOf(servers[0]!);
-  const op = await startTestProvider({
+  const op = await startDevProvider({
     clientBaseUrl: baseUrl,
     ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
   });

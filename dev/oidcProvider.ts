@@ -28,20 +28,28 @@ export interface TestProvider {
 }
 
 export interface ProviderOptions {
-  /** The relying party's public URL: redirect, post-logout and back-channel URIs derive from it. */
+  /** The relying party's public URL: redirect and back-channel URIs derive from it. */
   clientBaseUrl: string;
+  /** Where the relying party may send the browser after logout (default: clientBaseUrl + "/"). */
+  postLogoutRedirectUris?: string[];
   accessTokenTtlSeconds?: number;
+  /** Fixed port (the demo); tests take a free one. */
+  port?: number;
+  /** Loopback address to listen on; also the issuer's host. */
+  host?: string;
 }
 
 /**
- * A real OpenID Provider (node-oidc-provider) on a loopback port: code flow with PKCE, refresh
- * tokens, RP-initiated and back-channel logout. Its interaction step completes the login without a
- * form, as the account named by the LOGIN_AS_COOKIE cookie (default alice).
+ * A real OpenID Provider (node-oidc-provider) for tests and the demo: code flow with PKCE, refresh
+ * tokens, RP-initiated and back-channel logout. Its login step completes without a password: as
+ * the account named by the LOGIN_AS_COOKIE cookie (tests), or as the one a person picks on a
+ * small page (the demo).
  */
-export async function startTestProvider(options: ProviderOptions): Promise<TestProvider> {
+export async function startDevProvider(options: ProviderOptions): Promise<TestProvider> {
   const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
   const grants = new Map<string, Set<string>>();
@@ -52,7 +60,7 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
         redirect_uris: [`${options.clientBaseUrl}/auth/callback`],
-        post_logout_redirect_uris: [`${options.clientBaseUrl}/`],
+        post_logout_redirect_uris: options.postLogoutRedirectUris ?? [`${options.clientBaseUrl}/`],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
@@ -105,12 +113,11 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
 
   const completeInteraction = async (req: IncomingMessage, res: ServerResponse) => {
     const details = await provider.interactionDetails(req, res);
-    const who = readCookie(req, LOGIN_AS_COOKIE) ?? 'alice';
-    if (who === 'deny') {
-      return provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user refused' }, { mergeWithLastSubmission: false });
-    }
     if (details.prompt.name === 'login') {
-      return provider.interactionFinished(req, res, { login: { accountId: who } }, { mergeWithLastSubmission: false });
+      const who = readCookie(req, LOGIN_AS_COOKIE) ?? (await pickedAccount(req, res));
+      if (who === undefined) return;
+      const result = who === 'deny' ? { error: 'access_denied', error_description: 'The user refused' } : { login: { accountId: who } };
+      return provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
     }
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
     grant.addOIDCScope(String(details.params.scope));
@@ -170,6 +177,24 @@ async function revokeTokensOfGrant(provider: any, grantId: string): Promise<void
   for (const model of ['RefreshToken', 'AccessToken', 'AuthorizationCode']) {
     await provider[model].adapter.revokeByGrantId(grantId);
   }
+}
+
+/** The demo's login page: pick a user (GET shows the choice, POST carries it). */
+async function pickedAccount(req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
+  if (req.method === 'POST') {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const account = new URLSearchParams(body).get('account') ?? '';
+    if (account in ACCOUNTS) return account;
+  }
+  const buttons = Object.entries(ACCOUNTS)
+    .map(([id, a]) => `<button name="account" value="${id}">${a.given_name} ${a.family_name} (${a.roles.join(', ')})</button>`)
+    .join('<br>');
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end(`<!doctype html><title>Demo sign-in</title><h1>Demo identity provider</h1>
+<p>Sign in as one of the demo users (no password: this provider is for development only).</p>
+<form method="post">${buttons}</form>`);
+  return undefined;
 }
 
 function readCookie(req: IncomingMessage, name: string): string | undefined {

@@ -1,0 +1,113 @@
+/**
+ * Back-channel logout benchmark (README "Performance"). Loopback only, bounded in count and time.
+ *
+ *   npm run build && npx tsx test/bench/backchannel.ts [streams=1000,10000] [samples=200] [tokens=3000]
+ *
+ * Two replicas (separate processes of the built server) share one Redis. N sessions are seeded and
+ * each holds an SSE stream on replica B. Then:
+ *  - latency: a logout token for one session is POSTed to replica A; the clock stops when that
+ *    session's stream on B receives `session_invalidated` (samples taken one after another);
+ *  - throughput: pre-signed logout tokens (valid, each a new jti, naming unknown users, so every one is
+ *    fully verified, replay-checked and looked up) are POSTed to replica A, 32 at a time;
+ *  - memory: replica B's RSS growth while the N streams open, divided by N.
+ */
+import { randomUUID } from 'node:crypto';
+import { startDevProvider } from '../../dev/oidcProvider.js';
+import { CLIENT_ID, CLIENT_SECRET } from '../../dev/oidcProvider.js';
+import { redisUrlForTests } from '../support/peers.js';
+import { percentile, startReplica } from './replicas.js';
+import { seedSessions } from './seedSessions.js';
+import { openRawStream, type RawStream } from './sseSockets.js';
+
+const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
+const [streamsArg = '1000,10000', samplesArg = '200', tokensArg = '3000'] = process.argv.slice(2);
+const streamCounts = streamsArg.split(',').map(Number);
+const samples = Number(samplesArg);
+const tokenCount = Number(tokensArg);
+
+const redisUrl = await redisUrlForTests();
+const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
+const results: Record<string, unknown>[] = [];
+
+for (const streamCount of streamCounts) {
+  const prefix = `bench:${randomUUID().slice(0, 8)}:`;
+  const env = { OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0' };
+  const [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
+  try {
+    const sessions = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: streamCount });
+    await fetch(`${b.url}/healthz`);
+    const rssBefore = b.rssKiB();
+    const streams: RawStream[] = [];
+    for (let i = 0; i < sessions.length; i += 200) {
+      const batch = sessions.slice(i, i + 200).map((s) => openRawStream(b.url, s.cookie));
+      await Promise.all(batch.map((s) => s.connected));
+      streams.push(...batch);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const rssAfter = b.rssKiB();
+
+    const latencies: number[] = [];
+    for (let i = 0; i < Math.min(samples, sessions.length); i++) {
+      const target = (i * 7919) % sessions.length;
+      const session = sessions[target]!;
+      const token = await op.signLogoutToken({ sid: session.providerSid, sub: session.sub });
+      const started = performance.now();
+      const response = await fetch(`${a.url}/auth/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }),
+      });
+      if (response.status !== 200) throw new Error(`logout POST answered ${response.status}`);
+      latencies.push((await streams[target]!.invalidated) - started);
+    }
+    latencies.sort((x, y) => x - y);
+
+    const tokens = await Promise.all(Array.from({ length: tokenCount }, (_, i) => op.signLogoutToken({ sub: `nobody-${i}` })));
+    let next = 0;
+    const throughputStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < tokens.length) {
+          const token = tokens[next++]!;
+          const response = await fetch(`${a.url}/auth/backchannel-logout`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ logout_token: token }),
+          });
+          await response.arrayBuffer();
+          if (response.status !== 200) throw new Error(`throughput POST answered ${response.status}`);
+        }
+      }),
+    );
+    const seconds = (performance.now() - throughputStarted) / 1000;
+
+    const result = {
+      streams: streamCount,
+      latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1)!), samples: latencies.length },
+      tokensPerSecond: Math.round(tokenCount / seconds),
+      rssPerStreamKiB: round((rssAfter - rssBefore) / streamCount),
+      replicaBRssMiB: round(rssAfter / 1024),
+    };
+    results.push(result);
+    console.log(JSON.stringify(result));
+    for (const stream of streams) stream.socket.destroy();
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+await op.close();
+console.table(
+  results.map((r) => ({
+    streams: r.streams,
+    'p50 ms': (r.latencyMs as { p50: number }).p50,
+    'p99 ms': (r.latencyMs as { p99: number }).p99,
+    'tokens/s (replica A)': r.tokensPerSecond,
+    'KiB per stream': r.rssPerStreamKiB,
+  })),
+);
+process.exit(0);
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
