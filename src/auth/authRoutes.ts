@@ -3,7 +3,7 @@ import * as client from 'openid-client';
 import type { Config } from '../config.js';
 import { HttpError } from '../http/httpError.js';
 import type { CsrfGuard } from '../http/csrf.js';
-import { sessionOf } from '../http/sessionGuard.js';
+import { detachSession, sessionOf } from '../http/sessionGuard.js';
 import type { Logger } from '../logger.js';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
@@ -97,6 +97,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
       logoutUrl = endSessionUrl(deps, session.auth.tokens.idToken) ?? logoutUrl;
       await deps.revoke([session.sid], 'logout');
     }
+    detachSession(req, res);
     res.clearCookie(config.session.cookieName, cookieOptions);
     if (/application\/json/i.test(req.get('accept') ?? '')) res.json({ logoutUrl });
     else res.redirect(302, logoutUrl);

@@ -12,7 +12,7 @@ import { createErrorHandler } from './errorHandler.js';
 import { createHealthRouter } from './healthRoutes.js';
 import { HttpError } from './httpError.js';
 import { createRequestLogger } from './requestLogger.js';
-import { createSessionGuard, liveSessionOf } from './sessionGuard.js';
+import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard.js';
 
 /**
  * The HTTP surface, in execution order: request id and access log, security headers, health and
@@ -101,8 +101,7 @@ export function createApp(services: Services): Express {
   app.get('/api/events', guard.requireSession, async (req, res) => {
     const { sid, handle, auth } = liveSessionOf(res);
     // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
-    delete (req as { session?: unknown }).session;
-    delete res.locals.session;
+    detachSession(req, res);
     await services.sse.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
   });
   app.use(createBoardRouter({ service: services.board.service, requireSession: guard.requireSession, requireCsrf: csrf.requireCsrf }));

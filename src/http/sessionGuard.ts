@@ -15,6 +15,15 @@ export function sessionOf(res: Response): RequestSession {
   return (res.locals.session as RequestSession | undefined) ?? { state: 'none' };
 }
 
+/**
+ * Detaches the session from the request so express-session neither writes it back nor re-sends its
+ * cookie: after a logout (the record is gone) or on a stream (which outlives any use of it).
+ */
+export function detachSession(req: Request, res: Response): void {
+  delete (req as { session?: unknown }).session;
+  delete res.locals.session;
+}
+
 /** The live session of a request that passed `requireSession`. */
 export function liveSessionOf(res: Response): Extract<RequestSession, { state: 'live' }> {
   const session = sessionOf(res);

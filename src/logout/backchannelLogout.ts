@@ -22,10 +22,11 @@ export function createBackchannelLogout(deps: {
   revoke: RevokeSessions;
   log: Logger;
 }): BackchannelLogout {
+  let issuer: string | undefined;
   return async (logoutToken) => {
-    const metadata = deps.oidc.configuration().serverMetadata();
+    issuer ??= deps.oidc.configuration().serverMetadata().issuer;
     const claims = await verifyLogoutToken(logoutToken, {
-      issuer: metadata.issuer,
+      issuer,
       audience: deps.clientId,
       algorithm: deps.algorithm,
       keys: deps.oidc.signingKeys(),

@@ -25,6 +25,10 @@ describe('RP-initiated logout', () => {
     expect(url.searchParams.get('id_token_hint')).toMatch(/^ey/);
     expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${world.baseUrl}/`);
     expect(url.searchParams.get('client_id')).toBe('board-bff');
+    // The cookie is cleared, not renewed by the rolling session.
+    const setCookies = response.headers.getSetCookie().filter((c) => c.startsWith('bff.sid='));
+    expect(setCookies).toHaveLength(1);
+    expect(setCookies[0]).toMatch(/Expires=Thu, 01 Jan 1970/);
 
     // The old cookie, presented again, is recognised as revoked.
     const again = await fetch(`${world.baseUrl}/api/user`, { headers: { cookie } });

@@ -1,26 +1,32 @@
 /**
  * Back-channel logout benchmark (README "Performance"). Loopback only, bounded in count and time.
  *
- *   npm run build && npx tsx test/bench/backchannel.ts [streams=1000,10000] [samples=200] [tokens=3000]
+ *   npm run bench:backchannel -- [streams=1000,10000] [samples=200] [tokens=40000]
  *
  * Two replicas (separate processes of the built server) share one Redis. N sessions are seeded and
  * each holds an SSE stream on replica B. Then:
  *  - latency: a logout token for one session is POSTed to replica A; the clock stops when that
  *    session's stream on B receives `session_invalidated` (samples taken one after another);
- *  - throughput: pre-signed logout tokens (valid, each a new jti, naming unknown users, so every one is
- *    fully verified, replay-checked and looked up) are POSTed to replica A, 32 at a time;
+ *  - throughput: wrk POSTs pre-signed logout tokens to replica A over 32 connections for 3 s, and
+ *    the same load to a bare Node server as a baseline for this machine at this moment;
  *  - memory: replica B's RSS growth while the N streams open, divided by N.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startDevProvider } from '../../dev/oidcProvider.js';
 import { CLIENT_ID, CLIENT_SECRET } from '../../dev/oidcProvider.js';
 import { redisUrlForTests } from '../support/peers.js';
-import { percentile, startReplica } from './replicas.js';
+import { createTestDatabase } from '../support/testDatabase.js';
+import { postForm } from './postForm.js';
+import { percentile, startReplica, withBareServer } from './replicas.js';
+import { postLinesScript, runWrk } from './wrk.js';
 import { seedSessions } from './seedSessions.js';
 import { openRawStream, type RawStream } from './sseSockets.js';
 
 const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
-const [streamsArg = '1000,10000', samplesArg = '200', tokensArg = '3000'] = process.argv.slice(2);
+const [streamsArg = '1000,10000', samplesArg = '200', tokensArg = '40000'] = process.argv.slice(2);
 const streamCounts = streamsArg.split(',').map(Number);
 const samples = Number(samplesArg);
 const tokenCount = Number(tokensArg);
@@ -31,11 +37,12 @@ const results: Record<string, unknown>[] = [];
 
 for (const streamCount of streamCounts) {
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
-  const env = { OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0' };
+  const database = await createTestDatabase();
+  const env = { DATABASE_URL: database.url, OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0' };
   const [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
   try {
     const sessions = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: streamCount });
-    await fetch(`${b.url}/healthz`);
+    await b.collectGarbage();
     const rssBefore = b.rssKiB();
     const streams: RawStream[] = [];
     for (let i = 0; i < sessions.length; i += 200) {
@@ -43,7 +50,7 @@ for (const streamCount of streamCounts) {
       await Promise.all(batch.map((s) => s.connected));
       streams.push(...batch);
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await b.collectGarbage();
     const rssAfter = b.rssKiB();
 
     const latencies: number[] = [];
@@ -52,39 +59,29 @@ for (const streamCount of streamCounts) {
       const session = sessions[target]!;
       const token = await op.signLogoutToken({ sid: session.providerSid, sub: session.sub });
       const started = performance.now();
-      const response = await fetch(`${a.url}/auth/backchannel-logout`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ logout_token: token }),
-      });
-      if (response.status !== 200) throw new Error(`logout POST answered ${response.status}`);
+      const status = await postForm(`${a.url}/auth/backchannel-logout`, { logout_token: token });
+      if (status !== 200) throw new Error(`logout POST answered ${status}`);
       latencies.push((await streams[target]!.invalidated) - started);
     }
     latencies.sort((x, y) => x - y);
 
+    // Throughput: wrk posts pre-signed tokens (each a new jti, naming users without sessions, so each
+    // is fully verified, replay-checked and looked up) for `seconds`; the bare-server baseline runs
+    // the same load shape against a do-nothing Node server right after.
     const tokens = await Promise.all(Array.from({ length: tokenCount }, (_, i) => op.signLogoutToken({ sub: `nobody-${i}` })));
-    let next = 0;
-    const throughputStarted = performance.now();
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < tokens.length) {
-          const token = tokens[next++]!;
-          const response = await fetch(`${a.url}/auth/backchannel-logout`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ logout_token: token }),
-          });
-          await response.arrayBuffer();
-          if (response.status !== 200) throw new Error(`throughput POST answered ${response.status}`);
-        }
-      }),
-    );
-    const seconds = (performance.now() - throughputStarted) / 1000;
+    const tokenFile = join(await mkdtemp(join(tmpdir(), 'bench-tokens-')), 'tokens.txt');
+    await writeFile(tokenFile, tokens.join('\n'));
+    const load = { seconds: 3, connections: 32, script: postLinesScript('/auth/backchannel-logout', 'logout_token', tokenFile) };
+    const throughput = await runWrk({ ...load, url: a.url });
+    const bare = await withBareServer((url) => runWrk({ ...load, url }));
 
     const result = {
       streams: streamCount,
       latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1)!), samples: latencies.length },
-      tokensPerSecond: Math.round(tokenCount / seconds),
+      tokensPerSecond: throughput.requestsPerSecond,
+      rejected: throughput.non2xx,
+      bareServerRequestsPerSecond: bare.requestsPerSecond,
+      ratioToBare: round(throughput.requestsPerSecond / bare.requestsPerSecond),
       rssPerStreamKiB: round((rssAfter - rssBefore) / streamCount),
       replicaBRssMiB: round(rssAfter / 1024),
     };
@@ -93,6 +90,7 @@ for (const streamCount of streamCounts) {
     for (const stream of streams) stream.socket.destroy();
   } finally {
     await Promise.all([a.stop(), b.stop()]);
+    await database.drop();
   }
 }
 
@@ -103,6 +101,7 @@ console.table(
     'p50 ms': (r.latencyMs as { p50: number }).p50,
     'p99 ms': (r.latencyMs as { p99: number }).p99,
     'tokens/s (replica A)': r.tokensPerSecond,
+    'bare server req/s': r.bareServerRequestsPerSecond,
     'KiB per stream': r.rssPerStreamKiB,
   })),
 );

@@ -6,6 +6,8 @@ export interface Replica {
   url: string;
   pid: number;
   rssKiB(): number;
+  /** Runs a full GC in the replica (SIGUSR2, see gcOnSignal.mjs) and waits for it to settle. */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -21,8 +23,9 @@ export async function freePort(): Promise<number> {
 /** Starts the built server (`dist/server.js`) as its own process and waits until /readyz says ready. */
 export async function startReplica(env: Record<string, string>, nodeArgs: string[] = []): Promise<Replica> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'dist/server.js'], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+  const preload = ['--expose-gc', '--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname];
+  const child: ChildProcess = spawn(process.execPath, [...preload, ...nodeArgs, 'dist/server.js'], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', BASE_URL: `http://127.0.0.1:${port}`, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -37,6 +40,10 @@ export async function startReplica(env: Record<string, string>, nodeArgs: string
   return {
     url,
     pid: child.pid!,
+    async collectGarbage() {
+      child.kill('SIGUSR2');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    },
     rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN),
     stop: () =>
       new Promise<void>((resolve) => {
@@ -49,4 +56,15 @@ export async function startReplica(env: Record<string, string>, nodeArgs: string
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Runs `measure` against a bare Node HTTP server (bareServer.mjs) started for the purpose. */
+export async function withBareServer<T>(measure: (url: string) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, [new URL('./bareServer.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  try {
+    return await measure(`http://127.0.0.1:${port}`);
+  } finally {
+    child.kill();
+  }
 }

@@ -1,0 +1,77 @@
+/**
+ * Board benchmark (README "Performance"). Loopback only, bounded in time.
+ *
+ *   npm run bench:board -- [seconds=5] [connections=50]
+ *
+ * One replica (the built server) on local Redis and PostgreSQL, one signed-in session, 50 posts.
+ * wrk drives, over `connections` keep-alive connections: authenticated `GET /api/posts` (a page of
+ * 20), then `POST /api/posts/:id/comments`. A bare Node server under the same load is the baseline.
+ */
+import { randomUUID } from 'node:crypto';
+import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
+import { redisUrlForTests } from '../support/peers.js';
+import { createTestDatabase } from '../support/testDatabase.js';
+import { startReplica, withBareServer } from './replicas.js';
+import { seedSessions } from './seedSessions.js';
+import { runWrk } from './wrk.js';
+
+const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
+const [secondsArg = '5', connectionsArg = '50'] = process.argv.slice(2);
+const seconds = Number(secondsArg);
+const connections = Number(connectionsArg);
+
+const redisUrl = await redisUrlForTests();
+const database = await createTestDatabase();
+const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
+const prefix = `bench:${randomUUID().slice(0, 8)}:`;
+const replica = await startReplica({
+  OIDC_ISSUER: op.issuer,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  SESSION_SECRET: SECRET,
+  REDIS_URL: redisUrl,
+  REDIS_PREFIX: prefix,
+  DATABASE_URL: database.url,
+  LIVENESS_INTERVAL_SECONDS: '0',
+}, process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+
+try {
+  const [session] = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: 1 });
+  const headers = { cookie: session!.cookie, 'content-type': 'application/json', 'x-csrf': '1', origin: replica.url };
+  let postId = 0;
+  for (let i = 0; i < 50; i++) {
+    const response = await fetch(`${replica.url}/api/posts`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ title: `Post ${i}`, body: 'Lorem ipsum dolor sit amet. '.repeat(20) }),
+    });
+    if (response.status !== 201) throw new Error(`seeding a post answered ${response.status}: ${await response.text()}`);
+    postId = ((await response.json()) as { post: { id: number } }).post.id;
+  }
+
+  const list = await runWrk({ url: `${replica.url}/api/posts`, seconds, connections, headers: { cookie: session!.cookie } });
+  const comment = await runWrk({
+    url: `${replica.url}/api/posts/${postId}/comments`,
+    seconds,
+    connections,
+    headers,
+    script: `wrk.method = "POST"\nwrk.body = '{"body":"A benchmark comment, long enough to be realistic but not more."}'\n`,
+  });
+  const bare = await withBareServer((url) => runWrk({ url, seconds, connections }));
+  const rows = [
+    { route: 'GET /api/posts (20 per page)', ...summary(list) },
+    { route: `POST /api/posts/:id/comments`, ...summary(comment) },
+    { route: 'bare Node server (baseline)', ...summary(bare) },
+  ];
+  console.table(rows);
+  console.log(JSON.stringify({ connections, seconds, rows }));
+} finally {
+  await replica.stop();
+  await op.close();
+  await database.drop();
+}
+process.exit(0);
+
+function summary(result: Awaited<ReturnType<typeof runWrk>>) {
+  return { 'req/s': result.requestsPerSecond, 'p50 ms': result.latencyMs.p50, 'p99 ms': result.latencyMs.p99, 'non-2xx': result.non2xx };
+}
