@@ -10,9 +10,9 @@ import { HttpError } from './httpError.js';
 export function createErrorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const error = toHttpError(err);
-    const reqLog = (req as Request & { log?: Logger }).log ?? log;
-    if (error.status >= 500) reqLog.error({ err: error.cause ?? err, code: error.code }, 'request failed');
-    else reqLog.info({ code: error.code, status: error.status }, error.message);
+    const reqId = res.locals.requestId as string | undefined;
+    if (error.status >= 500) log.error({ reqId, err: error.cause ?? err, code: error.code }, 'request failed');
+    else log.info({ reqId, code: error.code, status: error.status }, error.message);
     if (res.headersSent) {
       res.destroy();
       return;

@@ -2,10 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 
+// Linux's USER_HZ, the unit of utime/stime in /proc/<pid>/stat (100 on every mainstream kernel).
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export interface Replica {
   url: string;
   pid: number;
   rssKiB(): number;
+  /** CPU time (user + system) the replica has used so far, ms: per-request cost survives a noisy host better than req/s. */
+  cpuMs(): number;
   /** Runs a full GC in the replica (SIGUSR2, see gcOnSignal.mjs) and waits for it to settle. */
   collectGarbage(): Promise<void>;
   stop(): Promise<void>;
@@ -43,6 +48,10 @@ export async function startReplica(env: Record<string, string>, nodeArgs: string
     async collectGarbage() {
       child.kill('SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, 500));
+    },
+    cpuMs: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
     },
     rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN),
     stop: () =>

@@ -15,7 +15,7 @@ import { DEFAULT_KEYCLOAK_VERSION, REALM, REALM_FILE, freePort, realmVariables, 
  * transaction logs of one run never reach the next one.
  */
 const FETCH_SCRIPT = fileURLToPath(new URL('../../scripts/fetch-keycloak.sh', import.meta.url));
-const START_TIMEOUT_MS = Number(process.env.KEYCLOAK_START_TIMEOUT_SECONDS ?? 300) * 1000;
+const START_TIMEOUT_MS = (Number(process.env.KEYCLOAK_START_TIMEOUT_SECONDS) || 300) * 1000;
 /** Written once the cached dist has been re-built for dev mode (start-dev's first, slow, start). */
 const AUGMENTED_MARKER = '.board-bff-dev-augmented';
 
@@ -161,7 +161,7 @@ export async function startKeycloakDist(settings: RealmSettings): Promise<Keyclo
     await waitForRealm(admin.url, START_TIMEOUT_MS, () => exited);
   } catch (error) {
     releaseLock(false);
-    const message = `${(error as Error).message}\nLast lines of ${logFile}:\n${tail(logFile)}`;
+    const message = exited ?? `${(error as Error).message}\nLast lines of ${logFile}:\n${tail(logFile)}`;
     await stop();
     throw new Error(message);
   }

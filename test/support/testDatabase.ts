@@ -20,7 +20,7 @@ let server: Promise<TestServer> | undefined;
 
 /** The admin URL: from globalSetup when configured, else chosen here (once per test file's worker). */
 async function adminUrl(): Promise<string> {
-  const provided = inject('testDatabaseUrl');
+  const provided = insideVitest() ? inject('testDatabaseUrl') : undefined;
   if (provided) return provided;
   server ??= resolveTestServer();
   return (await server).adminUrl;
@@ -55,3 +55,8 @@ async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>):
   }
 }
 
+
+/** The benchmarks use this module outside the test runner, where `inject` is not available. */
+function insideVitest(): boolean {
+  return process.env.VITEST !== undefined;
+}
