@@ -15,9 +15,9 @@ import { createRequestLogger } from './requestLogger.js';
 import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard.js';
 
 /**
- * The HTTP surface, in execution order: request id and access log, security headers, health and
- * metrics, the back-channel endpoint (no cookie, no CORS), then CORS, the session, the routes,
- * 404 and the one error handler.
+ * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
+ * endpoint and health checks (no cookie, no CORS), security headers, then CORS, the session, the
+ * routes, 404 and the one error handler.
  */
 export function createApp(services: Services): Express {
   const { config, log, metrics } = services;
@@ -47,10 +47,11 @@ export function createApp(services: Services): Express {
     });
     next();
   });
-  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
-
-  app.use(createHealthRouter({ checks: services.readinessChecks, metrics, timeoutMs: 2000 }));
+  // Machine-to-machine endpoints first: no browser reads their answers, so no security headers;
+  // the provider's logout POSTs then skip every layer they do not need.
   app.use(createBackchannelRouter({ logout: services.backchannelLogout, metrics }));
+  app.use(createHealthRouter({ checks: services.readinessChecks, metrics, timeoutMs: 2000 }));
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
 
   app.use(
     ['/auth', '/api'],

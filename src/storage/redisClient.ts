@@ -10,6 +10,8 @@ export function createRedisClient(options: { url: string; commandTimeoutMs: numb
   const redis = new Redis(options.url, {
     connectionName: `board-bff:${role}`,
     enableOfflineQueue: false,
+    // Commands issued in the same tick travel in one write: under load, far fewer syscalls.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: Math.max(options.commandTimeoutMs, 2000),
