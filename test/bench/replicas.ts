@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { freePort } from '../support/ports.js';
 
 // Linux's USER_HZ, the unit of utime/stime in /proc/<pid>/stat (100 on every mainstream kernel).
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -16,14 +16,6 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
-/** A free loopback port (bound, read, released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts the built server (`dist/server.js`) as its own process and waits until /readyz says ready. */
 export async function startReplica(env: Record<string, string>, nodeArgs: string[] = []): Promise<Replica> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBoard } from '../../src/board/board.js';
-import { closedPort } from '../db/tcpProxy.js';
+import { freePort as closedPort } from '../support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 import { authFor, createRecordingBus, silentLogger } from './support/boardTestKit.js';

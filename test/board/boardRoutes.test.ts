@@ -5,7 +5,7 @@ import { createBoardService } from '../../src/board/boardService.js';
 import { createUserDirectory } from '../../src/board/userDirectory.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
-import { closedPort } from '../db/tcpProxy.js';
+import { freePort as closedPort } from '../support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 import { authFor, createRecordingBus, silentLogger } from './support/boardTestKit.js';

@@ -5,7 +5,7 @@ import { createUserDirectory } from '../../src/board/userDirectory.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { topics } from '../../src/events/eventBus.js';
-import { closedPort } from '../db/tcpProxy.js';
+import { freePort as closedPort } from '../support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 import { authFor, captureLogger, createRecordingBus, silentLogger, testIssuer } from './support/boardTestKit.js';

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { HttpError } from '../../src/http/httpError.js';
 import { captureLogger, silentLogger } from '../board/support/boardTestKit.js';
-import { closedPort, startSilentServer, startTcpProxy, viaPort } from './tcpProxy.js';
+import { startSilentServer, startTcpProxy, viaPort } from './tcpProxy.js';
+import { freePort as closedPort } from '../support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 

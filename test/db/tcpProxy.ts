@@ -51,14 +51,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
 }
 
-/** A loopback port nothing listens on: connecting to it is refused at once. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The same URL pointing through the proxy. */
 export function viaPort(url: string, port: number): string {

@@ -3,10 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { assertChromiumInstalled, CHROMIUM_PATH } from '../support/browser.js';
-import { CLIENT_ID, freePort, startKeycloak, type KeycloakServer } from '../support/keycloak.js';
+import { CLIENT_ID, startKeycloak, type KeycloakServer } from '../support/keycloak.js';
+import { freePort } from '../support/ports.js';
+import { redisUrlForTests } from '../support/peers.js';
+import { createTestDatabase } from '../support/testDatabase.js';
 import type { E2eEnv } from './support/env.js';
 
 /**
@@ -21,12 +23,11 @@ const LIVENESS_INTERVAL_SECONDS = 5;
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Cheap checks first: fail in seconds, not after Keycloak's minute of start-up.
   assertChromiumInstalled();
-  const redisUrl = process.env.E2E_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const adminDbUrl = process.env.E2E_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const runId = randomBytes(4).toString('hex');
-  const redisPrefix = `e2e:${runId}:`;
+  const redisUrl = await redisUrlForTests();
+  const redisPrefix = `e2e:${randomBytes(4).toString('hex')}:`;
   await pingRedis(redisUrl);
-  const databaseUrl = await createDatabase(adminDbUrl, `e2e_${runId}`);
+  const database = await createTestDatabase();
+  const databaseUrl = database.url;
 
   const [portA, portB, frontendPort] = [await freePort(), await freePort(), await freePort()];
   const replicaUrls: [string, string] = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
@@ -44,7 +45,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       accessTokenLifespanSeconds: ACCESS_TOKEN_LIFESPAN_SECONDS,
     });
   } catch (error) {
-    await dropDatabase(adminDbUrl, databaseUrl);
+    await database.drop();
     throw error;
   }
   console.log(
@@ -71,7 +72,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await keycloak.stop();
-    await dropDatabase(adminDbUrl, databaseUrl).catch((error: Error) => console.warn(`[e2e] ${error.message}`));
+    await database.drop().catch((error: Error) => console.warn(`[e2e] ${error.message}`));
     await deleteRedisKeys(redisUrl, redisPrefix).catch((error: Error) => console.warn(`[e2e] ${error.message}`));
     console.log(`[e2e] replica logs kept in ${env.logDir}`);
   };
@@ -83,35 +84,9 @@ async function pingRedis(url: string): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new Error(`Redis at ${url} does not answer (${(error as Error).message}); the e2e suite needs it (set E2E_REDIS_URL)`);
+    throw new Error(`Redis at ${url} does not answer (${(error as Error).message}); the e2e suite needs it (set REDIS_URL)`);
   } finally {
     redis.disconnect();
-  }
-}
-
-async function createDatabase(adminUrl: string, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query(`CREATE DATABASE ${name}`);
-  } catch (error) {
-    throw new Error(`PostgreSQL at ${adminUrl} cannot create a database (${(error as Error).message}); set E2E_DATABASE_URL`);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.href;
-}
-
-async function dropDatabase(adminUrl: string, databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    // FORCE: a replica killed mid-test may still hold a connection for a moment.
-    await client.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-  } finally {
-    await client.end();
   }
 }
 

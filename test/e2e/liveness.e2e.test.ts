@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { onKeycloak } from './support/env.js';
-import { freePort } from '../support/keycloak.js';
+import { freePort } from '../support/ports.js';
 import { api, describeAnswer, isInvalidated, logTiming, pageEvents, waitForPageEvent, waitUntilRevoked } from './support/flows.js';
 import { signInOnApp, useAppStack, type SignedIn } from './support/stack.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { KeycloakAdmin, type AdminCredentials } from './keycloakAdmin.js';
+import { freePort } from './ports.js';
 
 /**
  * Real Keycloak for the end-to-end suite, from the first source that works:
@@ -61,17 +61,6 @@ export function expandPlaceholders(text: string, vars: Record<string, string | u
   });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export async function startKeycloak(settings: RealmSettings): Promise<KeycloakServer> {
   const external = process.env.KEYCLOAK_TEST_URL?.trim();

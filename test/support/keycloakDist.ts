@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeycloakAdmin } from './keycloakAdmin.js';
-import { DEFAULT_KEYCLOAK_VERSION, REALM, REALM_FILE, freePort, realmVariables, waitForRealm, type KeycloakServer, type RealmSettings } from './keycloak.js';
+import { freePort } from './ports.js';
+import { DEFAULT_KEYCLOAK_VERSION, REALM, REALM_FILE, realmVariables, waitForRealm, type KeycloakServer, type RealmSettings } from './keycloak.js';
 
 /**
  * Keycloak's Maven Central distribution, run with `kc.sh start-dev`. The unzipped distribution is

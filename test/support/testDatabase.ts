@@ -20,7 +20,12 @@ let server: Promise<TestServer> | undefined;
 
 /** The admin URL: from globalSetup when configured, else chosen here (once per test file's worker). */
 async function adminUrl(): Promise<string> {
-  const provided = insideVitest() ? inject('testDatabaseUrl') : undefined;
+  let provided: string | undefined;
+  try {
+    provided = inject('testDatabaseUrl');
+  } catch {
+    // Outside a test worker (a globalSetup, the benchmarks): choose here.
+  }
   if (provided) return provided;
   server ??= resolveTestServer();
   return (await server).adminUrl;
@@ -56,7 +61,3 @@ async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>):
 }
 
 
-/** The benchmarks use this module outside the test runner, where `inject` is not available. */
-function insideVitest(): boolean {
-  return process.env.VITEST !== undefined;
-}

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { decodeJwt } from 'jose';
 import type { BrowserContext } from 'playwright-core';
-import { freePort } from '../../support/keycloak.js';
+import { freePort } from '../../support/ports.js';
 import type { E2eEnv } from './env.js';
 import { typeCredentials } from './flows.js';
 
