@@ -101,6 +101,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
         'Cache-Control': 'no-cache, no-store, no-transform',
         Connection: 'keep-alive',
         'X-Accel-Buffering': 'no',
+        'X-Content-Type-Options': 'nosniff',
       });
       streams.add(stream);
       changed();

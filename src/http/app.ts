@@ -5,7 +5,7 @@ import cors from 'cors';
 import { createAuthRouter } from '../auth/authRoutes.js';
 import { createBoardRouter } from '../board/boardRoutes.js';
 import type { Services } from '../services.js';
-import { createBackchannelRouter } from '../logout/backchannelRoutes.js';
+import { createBackchannelHandler } from '../logout/backchannelHandler.js';
 import { createAccountRouter } from './accountRoutes.js';
 import { createCsrfGuard } from './csrf.js';
 import { createErrorHandler } from './errorHandler.js';
@@ -16,8 +16,8 @@ import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard
 
 /**
  * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
- * endpoint and health checks (no cookie, no CORS), security headers, then CORS, the session, the
- * routes, 404 and the one error handler.
+ * endpoint and health checks (no cookie, no CORS), CORS and the session, the event stream, security
+ * headers, the other routes, 404 and the one error handler.
  */
 export function createApp(services: Services): Express {
   const { config, log, metrics } = services;
@@ -49,9 +49,11 @@ export function createApp(services: Services): Express {
   });
   // Machine-to-machine endpoints first: no browser reads their answers, so no security headers;
   // the provider's logout POSTs then skip every layer they do not need.
-  app.use(createBackchannelRouter({ logout: services.backchannelLogout, metrics }));
+  app
+    .route('/auth/backchannel-logout')
+    .post(createBackchannelHandler({ logout: services.backchannelLogout, metrics }))
+    .all((req, _res, next) => next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; POST a logout_token`, { headers: { Allow: 'POST' } })));
   app.use(createHealthRouter({ checks: services.readinessChecks, metrics, timeoutMs: 2000 }));
-  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
 
   app.use(
     ['/auth', '/api'],
@@ -74,6 +76,16 @@ export function createApp(services: Services): Express {
     }),
     guard.resolveSession,
   );
+
+  // The event stream comes before the document security headers: a stream is never rendered, and
+  // helmet's dozen headers, held by each of thousands of long-lived responses, cost ~3.5 KB apiece.
+  app.get('/api/events', guard.requireSession, async (req, res) => {
+    const { sid, handle, auth } = liveSessionOf(res);
+    // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
+    detachSession(req, res);
+    await services.sse.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
+  });
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
 
   app.use(
     createAuthRouter({
@@ -99,12 +111,6 @@ export function createApp(services: Services): Express {
       moderatorRole: config.board.moderatorRole,
     }),
   );
-  app.get('/api/events', guard.requireSession, async (req, res) => {
-    const { sid, handle, auth } = liveSessionOf(res);
-    // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
-    detachSession(req, res);
-    await services.sse.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
-  });
   app.use(createBoardRouter({ service: services.board.service, requireSession: guard.requireSession, requireCsrf: csrf.requireCsrf }));
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));

@@ -43,20 +43,11 @@ const MAX_ID_LENGTH = 1024;
  * Replay of `jti` is the caller's business: it needs shared storage.
  */
 export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy): Promise<LogoutClaims> {
-  const header = decodeHeader(token);
-  const alg = typeof header.alg === 'string' ? header.alg : '';
-  if (alg === '' || alg.toLowerCase() === 'none') reject('the token is not signed (alg "none")');
-  if (alg.startsWith('HS')) reject(`symmetric alg ${alg} is not accepted`);
-  if (alg !== policy.algorithm) reject(`alg ${alg} is not the expected ${policy.algorithm}`);
-  if (header.typ !== undefined) {
-    const typ = String(header.typ).toLowerCase().replace(/^application\//, '');
-    if (!ACCEPTED_TYP.has(typ)) reject(`header typ "${String(header.typ)}" is not logout+jwt or JWT`);
-  }
-
   const now = policy.now?.() ?? new Date();
   let payload: JWTPayload;
+  let header: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, policy.keys, {
+    ({ payload, protectedHeader: header } = await jwtVerify(token, policy.keys, {
       issuer: policy.issuer,
       audience: policy.audience,
       algorithms: [policy.algorithm],
@@ -65,11 +56,14 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
       requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
     }));
   } catch (err) {
+    // The header is read again only on failure, to say which rule the token broke.
+    checkHeader(decodeHeader(token), policy.algorithm);
     if (keysUnavailable(err)) {
       throw new SigningKeysUnavailable(`the issuer's signing keys could not be fetched: ${(err as Error).message}`);
     }
     reject(describeJoseError(err as errors.JOSEError));
   }
+  checkHeader(header, policy.algorithm);
 
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + policy.clockToleranceSeconds) {
@@ -87,6 +81,17 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
   if (sub === undefined && sid === undefined) reject('the token names neither sid nor sub');
 
   return { iss: payload.iss as string, sub, sid, jti: payload.jti as string, exp: payload.exp as number };
+}
+
+function checkHeader(header: Record<string, unknown>, expectedAlg: string): void {
+  const alg = typeof header.alg === 'string' ? header.alg : '';
+  if (alg === '' || alg.toLowerCase() === 'none') reject('the token is not signed (alg "none")');
+  if (alg.startsWith('HS')) reject(`symmetric alg ${alg} is not accepted`);
+  if (alg !== expectedAlg) reject(`alg ${alg} is not the expected ${expectedAlg}`);
+  if (header.typ !== undefined) {
+    const typ = String(header.typ).toLowerCase().replace(/^application\//, '');
+    if (!ACCEPTED_TYP.has(typ)) reject(`header typ "${String(header.typ)}" is not logout+jwt or JWT`);
+  }
 }
 
 function decodeHeader(token: string): Record<string, unknown> {

@@ -1,14 +1,15 @@
 /**
  * Back-channel logout benchmark (README "Performance"). Loopback only, bounded in count and time.
  *
- *   npm run bench:backchannel -- [streams=1000,10000] [samples=200] [tokens=40000]
+ *   npm run bench:backchannel -- [streams=1000,10000] [samples=200] [tokens=60000]
  *
  * Two replicas (separate processes of the built server) share one Redis. N sessions are seeded and
  * each holds an SSE stream on replica B. Then:
  *  - latency: a logout token for one session is POSTed to replica A; the clock stops when that
  *    session's stream on B receives `session_invalidated` (samples taken one after another);
- *  - throughput: wrk POSTs pre-signed logout tokens to replica A over 32 connections for 3 s, and
- *    the same load to a bare Node server as a baseline for this machine at this moment;
+ *  - throughput: wrk POSTs pre-signed logout tokens to replica A over 32 connections for 3 s (after
+ *    3 s of warm-up), with replica A's CPU time per token, and the same load to a bare Node server as
+ *    a baseline for this machine at this moment;
  *  - memory: replica B's RSS growth while the N streams open, divided by N.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,7 +27,7 @@ import { seedSessions } from './seedSessions.js';
 import { openRawStream, type RawStream } from './sseSockets.js';
 
 const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
-const [streamsArg = '1000,10000', samplesArg = '200', tokensArg = '40000'] = process.argv.slice(2);
+const [streamsArg = '1000,10000', samplesArg = '200', tokensArg = '60000'] = process.argv.slice(2);
 const streamCounts = streamsArg.split(',').map(Number);
 const samples = Number(samplesArg);
 const tokenCount = Number(tokensArg);
@@ -69,16 +70,26 @@ for (const streamCount of streamCounts) {
     // is fully verified, replay-checked and looked up) for `seconds`; the bare-server baseline runs
     // the same load shape against a do-nothing Node server right after.
     const tokens = await Promise.all(Array.from({ length: tokenCount }, (_, i) => op.signLogoutToken({ sub: `nobody-${i}` })));
-    const tokenFile = join(await mkdtemp(join(tmpdir(), 'bench-tokens-')), 'tokens.txt');
-    await writeFile(tokenFile, tokens.join('\n'));
-    const load = { seconds: 3, connections: 32, script: postLinesScript('/auth/backchannel-logout', 'logout_token', tokenFile) };
-    const throughput = await runWrk({ ...load, url: a.url });
-    const bare = await withBareServer((url) => runWrk({ ...load, url }));
+    const tokenDir = await mkdtemp(join(tmpdir(), 'bench-tokens-'));
+    const load = async (url: string, slice: string[]) => {
+      const file = join(tokenDir, `${randomUUID()}.txt`);
+      await writeFile(file, slice.join('\n'));
+      return runWrk({ url, seconds: 3, connections: 32, script: postLinesScript('/auth/backchannel-logout', 'logout_token', file) });
+    };
+    // The first seconds run partly unoptimised code (JIT warm-up): spend them on the first half of the
+    // tokens and measure with the second half.
+    const half = Math.floor(tokens.length / 2);
+    await load(a.url, tokens.slice(0, half));
+    const cpuBefore = a.cpuMs();
+    const throughput = await load(a.url, tokens.slice(half));
+    const cpuPerToken = ((a.cpuMs() - cpuBefore) * 1000) / throughput.requests;
+    const bare = await withBareServer((url) => load(url, tokens.slice(half)));
 
     const result = {
       streams: streamCount,
       latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1)!), samples: latencies.length },
       tokensPerSecond: throughput.requestsPerSecond,
+      cpuMicrosecondsPerToken: Math.round(cpuPerToken),
       rejected: throughput.non2xx,
       bareServerRequestsPerSecond: bare.requestsPerSecond,
       ratioToBare: round(throughput.requestsPerSecond / bare.requestsPerSecond),
@@ -101,6 +112,7 @@ console.table(
     'p50 ms': (r.latencyMs as { p50: number }).p50,
     'p99 ms': (r.latencyMs as { p99: number }).p99,
     'tokens/s (replica A)': r.tokensPerSecond,
+    'CPU µs/token': r.cpuMicrosecondsPerToken,
     'bare server req/s': r.bareServerRequestsPerSecond,
     'KiB per stream': r.rssPerStreamKiB,
   })),

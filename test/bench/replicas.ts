@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
 
 // Linux's USER_HZ, the unit of utime/stime in /proc/<pid>/stat (100 on every mainstream kernel).
@@ -20,15 +22,17 @@ export interface Replica {
 /** Starts the built server (`dist/server.js`) as its own process and waits until /readyz says ready. */
 export async function startReplica(env: Record<string, string>, nodeArgs: string[] = []): Promise<Replica> {
   const port = await freePort();
+  const logFile = join(tmpdir(), `board-bff-bench-${port}.log`);
   const preload = ['--expose-gc', '--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname];
   const child: ChildProcess = spawn(process.execPath, [...preload, ...nodeArgs, 'dist/server.js'], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', BASE_URL: `http://127.0.0.1:${port}`, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // Production's log level, so each request pays for its access-log line; the lines go to a file.
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', BASE_URL: `http://127.0.0.1:${port}`, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', openSync(logFile, 'w'), 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode}; see ${logFile}`);
     const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`replica on ${url} did not become ready`);

@@ -120,9 +120,47 @@ describe('POST /auth/backchannel-logout against a real OpenID Provider', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('when the body streams past the limit without a Content-Length, then reading stops with 413', async () => {
+    const chunk = new TextEncoder().encode(`logout_token=${'a'.repeat(8 * 1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // Bounded: at most 64 chunks of 8 KiB, far past the 16 KiB limit.
+        if (sent++ < 64) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await fetch(endpoint(), { method: 'POST', headers: FORM, body, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: 'payload_too_large' });
+  });
+
+  it.each([
+    [{ 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1' }],
+    [{ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }],
+  ])('when the form is sent as %o, then it is refused with 415 and no-store', async (headers) => {
+    const token = await world.op.signLogoutToken({ sub: 'nobody' });
+    const response = await post(new URLSearchParams({ logout_token: token }).toString(), headers);
+    expect(response.status).toBe(415);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('when the form declares charset=UTF-8, then it is accepted', async () => {
+    const token = await world.op.signLogoutToken({ sub: 'nobody' });
+    const response = await post(new URLSearchParams({ logout_token: token }).toString(), {
+      'content-type': 'application/x-www-form-urlencoded; charset=UTF-8',
+    });
+    expect(response.status).toBe(200);
+  });
+
   it('when the endpoint is called cross-origin, then no CORS headers are given', async () => {
     const response = await fetch(endpoint(), { method: 'OPTIONS', headers: { origin: world.baseUrl, 'access-control-request-method': 'POST' } });
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    const get = await fetch(endpoint(), { headers: { origin: world.baseUrl } });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('when Redis is unreachable, then a valid token gets 503 (the provider may retry), not 200 or 400', async () => {

@@ -1,0 +1,51 @@
+import type { RequestHandler } from 'express';
+import { HttpError } from '../http/httpError.js';
+import type { Metrics } from '../http/metrics.js';
+import type { BackchannelLogout } from './backchannelLogout.js';
+import { readForm } from './readForm.js';
+import { InvalidLogoutToken, SigningKeysUnavailable } from './verifyLogoutToken.js';
+
+/** A logout token is about 1 KB; Keycloak's with many claims stays far below this. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * `POST /auth/backchannel-logout` (Back-Channel Logout 1.0 §2.5, §2.8): a form with exactly one
+ * `logout_token`; 200 when the token is valid, whether or not a session matched; 400
+ * `invalid_request` otherwise; 503 when storage or the issuer's keys are unreachable, which the
+ * provider may retry. `Cache-Control: no-store` on every answer. No cookie, CSRF token or CORS.
+ */
+export function createBackchannelHandler(deps: { logout: BackchannelLogout; metrics: Metrics }): RequestHandler {
+  const invalid = (description: string) => new HttpError(400, 'invalid_request', description);
+
+  const count = (result: string) => deps.metrics.backchannel.inc({ result });
+
+  return async (req, res) => {
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    let tokens: string[];
+    try {
+      tokens = (await readForm(req, BODY_LIMIT_BYTES)).getAll('logout_token');
+    } catch (err) {
+      count('invalid');
+      throw err;
+    }
+    if (tokens.length !== 1 || tokens[0] === '') {
+      count('invalid');
+      throw invalid(tokens.length > 1 ? 'Send exactly one logout_token' : 'The logout_token parameter is required');
+    }
+    try {
+      const { revoked } = await deps.logout(tokens[0]!);
+      count(revoked > 0 ? 'revoked' : 'no_session');
+      res.status(200).end();
+    } catch (err) {
+      if (err instanceof InvalidLogoutToken) {
+        count('invalid');
+        throw invalid(`Invalid logout_token: ${err.message}`);
+      }
+      count('unavailable');
+      if (err instanceof SigningKeysUnavailable) {
+        throw new HttpError(503, 'temporarily_unavailable', err.message, { cause: err, headers: { 'Retry-After': '5' } });
+      }
+      throw err;
+    }
+  };
+}
