@@ -61,6 +61,18 @@ export function createBoardService(deps: BoardServiceDeps): BoardService {
   };
   type Actor = Awaited<ReturnType<typeof actor>>;
   const may = (who: Actor, authorId: number) => who.moderator || who.id === authorId;
+  /** The post or comment `who` may change: 404 if it does not exist, 403 if it is someone else's. */
+  const changeable = async <T extends { author: { id: number } }>(
+    who: Actor,
+    kind: 'post' | 'comment',
+    id: number,
+    find: (id: number) => Promise<T | null>,
+  ): Promise<T> => {
+    const existing = await find(id);
+    if (!existing) throw notFound(kind, id);
+    if (!may(who, existing.author.id)) throw forbidden(kind);
+    return existing;
+  };
   const withCanEdit = <T extends { author: { id: number } }>(who: Actor, item: T): T & Editable => ({
     ...item,
     canEdit: may(who, item.author.id),
@@ -101,9 +113,7 @@ export function createBoardService(deps: BoardServiceDeps): BoardService {
 
     async updatePost(viewer, id, patch) {
       const who = await actor(viewer);
-      const existing = await repository.findPost(id);
-      if (!existing) throw notFound('post', id);
-      if (!may(who, existing.author.id)) throw forbidden('post');
+      await changeable(who, 'post', id, repository.findPost);
       const post = await repository.updatePost(id, patch);
       if (!post) throw notFound('post', id);
       await publish(topics.broadcast, boardChangedEvent('post_updated', id));
@@ -112,9 +122,7 @@ export function createBoardService(deps: BoardServiceDeps): BoardService {
 
     async deletePost(viewer, id) {
       const who = await actor(viewer);
-      const existing = await repository.findPost(id);
-      if (!existing) throw notFound('post', id);
-      if (!may(who, existing.author.id)) throw forbidden('post');
+      const existing = await changeable(who, 'post', id, repository.findPost);
       if (!(await repository.deletePost(id))) throw notFound('post', id);
       if (who.id !== existing.author.id) log.info({ postId: id, moderatorId: who.id }, 'post deleted by a moderator');
       await publish(topics.broadcast, boardChangedEvent('post_deleted', id));
@@ -134,9 +142,7 @@ export function createBoardService(deps: BoardServiceDeps): BoardService {
 
     async updateComment(viewer, id, input) {
       const who = await actor(viewer);
-      const existing = await repository.findComment(id);
-      if (!existing) throw notFound('comment', id);
-      if (!may(who, existing.author.id)) throw forbidden('comment');
+      await changeable(who, 'comment', id, repository.findComment);
       const comment = await repository.updateComment(id, input.body);
       if (!comment) throw notFound('comment', id);
       await publish(topics.broadcast, boardChangedEvent('comment_updated', comment.postId, id));
@@ -145,9 +151,7 @@ export function createBoardService(deps: BoardServiceDeps): BoardService {
 
     async deleteComment(viewer, id) {
       const who = await actor(viewer);
-      const existing = await repository.findComment(id);
-      if (!existing) throw notFound('comment', id);
-      if (!may(who, existing.author.id)) throw forbidden('comment');
+      const existing = await changeable(who, 'comment', id, repository.findComment);
       if (!(await repository.deleteComment(id))) throw notFound('comment', id);
       await publish(topics.broadcast, boardChangedEvent('comment_deleted', existing.postId, id));
     },

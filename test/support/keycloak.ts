@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KeycloakAdmin, type AdminCredentials } from './keycloakAdmin.js';
-import { freePort } from './ports.js';
 
 /**
  * Real Keycloak for the end-to-end suite, from the first source that works:
