@@ -1,6 +1,6 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { HttpError } from '../http/httpError.js';
-import type { AuthState, RequestSession } from '../sessions/authState.js';
+import { liveSessionOf } from '../http/sessionGuard.js';
 import { encodeCursor, parseComment, parseId, parseNewPost, parsePageRequest, parsePostPatch } from './boardInput.js';
 import type { BoardService } from './boardService.js';
 
@@ -24,7 +24,8 @@ const bodyLimit = '256kb';
  */
 export function createBoardRouter({ service, requireSession, requireCsrf }: BoardRouterDeps): Router {
   const router = Router();
-  const write = [requireSession, requireCsrf, requireJson, parseJson];
+  // body-parser's own errors (too large, malformed, bad charset) become 413/400/415 in the error handler.
+  const write = [requireSession, requireCsrf, requireJson, express.json({ limit: bodyLimit, strict: true })];
   const remove = [requireSession, requireCsrf];
 
   // Bodies carry per-viewer fields (canEdit): never let a shared cache keep them.
@@ -35,74 +36,50 @@ export function createBoardRouter({ service, requireSession, requireCsrf }: Boar
 
   router.get('/api/posts', requireSession, async (req, res) => {
     const page = parsePageRequest(req.query as Record<string, unknown>);
-    const result = await service.listPosts(viewerOf(res), page);
+    const result = await service.listPosts(liveSessionOf(res).auth, page);
     const nextCursor = result.nextBeforeId === null ? null : encodeCursor(result.nextBeforeId);
     res.json({ posts: result.posts, nextCursor, hasMore: nextCursor !== null });
   });
 
   router.get('/api/posts/:id', requireSession, async (req, res) => {
-    res.json({ post: await service.getPost(viewerOf(res), parseId(req.params.id)) });
+    res.json({ post: await service.getPost(liveSessionOf(res).auth, parseId(req.params.id)) });
   });
 
   router.post('/api/posts', ...write, async (req, res) => {
-    const post = await service.createPost(viewerOf(res), parseNewPost(req.body));
+    const post = await service.createPost(liveSessionOf(res).auth, parseNewPost(req.body));
     res.status(201).location(`/api/posts/${post.id}`).json({ post });
   });
 
   router.patch('/api/posts/:id', ...write, async (req, res) => {
     const id = parseId(req.params.id);
-    res.json({ post: await service.updatePost(viewerOf(res), id, parsePostPatch(req.body)) });
+    res.json({ post: await service.updatePost(liveSessionOf(res).auth, id, parsePostPatch(req.body)) });
   });
 
   router.delete('/api/posts/:id', ...remove, async (req, res) => {
-    await service.deletePost(viewerOf(res), parseId(req.params.id));
+    await service.deletePost(liveSessionOf(res).auth, parseId(req.params.id));
     res.status(204).end();
   });
 
   router.post('/api/posts/:id/comments', ...write, async (req, res) => {
     const postId = parseId(req.params.id);
-    const comment = await service.addComment(viewerOf(res), postId, parseComment(req.body));
+    const comment = await service.addComment(liveSessionOf(res).auth, postId, parseComment(req.body));
     res.status(201).json({ comment });
   });
 
   router.patch('/api/comments/:id', ...write, async (req, res) => {
     const id = parseId(req.params.id);
-    res.json({ comment: await service.updateComment(viewerOf(res), id, parseComment(req.body)) });
+    res.json({ comment: await service.updateComment(liveSessionOf(res).auth, id, parseComment(req.body)) });
   });
 
   router.delete('/api/comments/:id', ...remove, async (req, res) => {
-    await service.deleteComment(viewerOf(res), parseId(req.params.id));
+    await service.deleteComment(liveSessionOf(res).auth, parseId(req.params.id));
     res.status(204).end();
   });
 
   return router;
 }
 
-function viewerOf(res: Response): AuthState {
-  const session = res.locals.session as RequestSession | undefined;
-  // requireSession answers first; this guards against the router being wired without it.
-  if (session?.state !== 'live') throw new HttpError(401, 'unauthorized', 'sign in to use the board');
-  return session.auth;
-}
-
 function requireJson(req: Request, _res: Response, next: NextFunction): void {
   if (req.is('application/json')) return next();
   next(new HttpError(415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json'));
-}
-
-const jsonParser = express.json({ limit: bodyLimit, strict: true });
-
-/** body-parser's errors, restated in the service's error shape. */
-function parseJson(req: Request, res: Response, next: NextFunction): void {
-  jsonParser(req, res, (err?: unknown) => {
-    if (err === undefined || err === null) return next();
-    const type = (err as { type?: unknown }).type;
-    if (type === 'entity.too.large') {
-      return next(new HttpError(413, 'payload_too_large', `the request body exceeds ${bodyLimit}`));
-    }
-    if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
-      return next(new HttpError(415, 'unsupported_media_type', 'send the request body as UTF-8 JSON'));
-    }
-    next(new HttpError(400, 'invalid_request', 'the request body is not valid JSON'));
-  });
 }

@@ -1,13 +1,14 @@
 import type { AddressInfo } from 'node:net';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { createBoardRouter } from '../../../src/board/boardRoutes.js';
 import type { BoardService } from '../../../src/board/boardService.js';
-import { HttpError } from '../../../src/http/httpError.js';
+import { createErrorHandler } from '../../../src/http/errorHandler.js';
+import { createLogger } from '../../../src/logger.js';
 import type { AuthState, RequestSession } from '../../../src/sessions/authState.js';
 
 /**
- * Router unit-test harness: the board router on a bare Express app, with simple stand-ins for the
- * app's session guard, CSRF check and error handler. The real ones are tested with the real app.
+ * Router unit-test harness: the board router on a bare Express app with the real error handler and
+ * simple stand-ins for the session guard and CSRF check (those are tested with the real app).
  */
 export interface RouterHarness {
   url: string;
@@ -34,23 +35,10 @@ const standInCsrf: RequestHandler = (req, res, next) => {
   res.status(403).json({ error: 'csrf_failed', error_description: 'missing X-CSRF header' });
 };
 
-/** Stand-in error handler with the service's JSON error shape; never a stack trace. */
-const standInErrors: ErrorRequestHandler = (err, _req, res, _next) => {
-  if (err instanceof HttpError && err.expose) {
-    res.set(err.headers ?? {}).status(err.status).json({
-      error: err.code,
-      error_description: err.message,
-      ...(err.fields && { fields: err.fields }),
-    });
-    return;
-  }
-  res.status(500).json({ error: 'server_error', error_description: 'unexpected error' });
-};
-
 export async function startRouterHarness(service: BoardService, users: Record<string, AuthState>): Promise<RouterHarness> {
   const app = express();
   app.use(createBoardRouter({ service, requireSession: standInSession(users), requireCsrf: standInCsrf }));
-  app.use(standInErrors);
+  app.use(createErrorHandler(createLogger({ level: 'silent' })));
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
