@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
+import { startServerProcess } from '../support/serverProcess.js';
 
 // Linux's USER_HZ, the unit of utime/stime in /proc/<pid>/stat (100 on every mainstream kernel).
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -19,42 +20,32 @@ export interface Replica {
 }
 
 
-/** Starts the built server (`dist/server.js`) as its own process and waits until /readyz says ready. */
+/** Starts the built server (`dist/server.js`) as its own process, with a GC hook, and waits until it is ready. */
 export async function startReplica(env: Record<string, string>, nodeArgs: string[] = []): Promise<Replica> {
   const port = await freePort();
-  const logFile = join(tmpdir(), `board-bff-bench-${port}.log`);
-  const preload = ['--expose-gc', '--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname];
-  const child: ChildProcess = spawn(process.execPath, [...preload, ...nodeArgs, 'dist/server.js'], {
+  const server = await startServerProcess({
+    entry: 'dist',
+    url: `http://127.0.0.1:${port}`,
     // Production's log level, so each request pays for its access-log line; the lines go to a file.
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', BASE_URL: `http://127.0.0.1:${port}`, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', openSync(logFile, 'w'), 'inherit'],
+    env: { LOG_LEVEL: 'info', ...env },
+    logFile: join(tmpdir(), `board-bff-bench-${port}.log`),
+    nodeArgs: ['--expose-gc', '--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname, ...nodeArgs],
+    readyTimeoutMs: 30_000,
   });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode}; see ${logFile}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`replica on ${url} did not become ready`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const pid = server.child.pid!;
   return {
-    url,
-    pid: child.pid!,
+    url: server.url,
+    pid,
     async collectGarbage() {
-      child.kill('SIGUSR2');
+      server.child.kill('SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, 500));
     },
     cpuMs: () => {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
     },
-    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN),
+    stop: server.stop,
   };
 }
 

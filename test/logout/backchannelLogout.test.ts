@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
 import { startTestApp } from '../support/testApp.js';
@@ -16,8 +17,7 @@ describe('POST /auth/backchannel-logout against a real OpenID Provider', () => {
   const post = (body: string, headers: Record<string, string> = FORM, replica = 0) =>
     fetch(endpoint(replica), { method: 'POST', headers, body });
   const providerSidOf = async (agent: UserAgent) => {
-    const sid = decodeURIComponent(agent.cookie(world.baseUrl, 'bff.sid')!).slice(2).split('.')[0]!;
-    return (await world.apps[0]!.services.store.read(sid))!.auth!.providerSid!;
+    return (await world.apps[0]!.services.store.read(sessionIdOf(agent, world.baseUrl)))!.auth!.providerSid!;
   };
 
   it('when the provider ends one of alice\'s sessions, then its logout token kills exactly that session', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
 
@@ -28,7 +29,7 @@ describe('two replicas sharing real Redis', () => {
     const second = new UserAgent();
     await signIn(first, world, 'bob');
     await signIn(second, world, 'bob');
-    const sidOf = (agent: UserAgent) => decodeURIComponent(agent.cookie(world.baseUrl, 'bff.sid')!).slice(2).split('.')[0]!;
+    const sidOf = (agent: UserAgent) => sessionIdOf(agent, world.baseUrl);
     const bobSessions = await index.byUser(issuer, 'bob');
     expect(new Set(bobSessions)).toEqual(new Set([sidOf(first), sidOf(second)]));
     const firstRecord = await world.apps[a]!.services.store.read(sidOf(first));
