@@ -37,3 +37,12 @@ export function createLogger(options: { level: string }, destination?: Destinati
     destination,
   );
 }
+
+/** An error in one line for a log field: name, message and code, never a stack or a response body. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return code ? `${err.name}: ${err.message} (${String(code)})` : `${err.name}: ${err.message}`;
+  }
+  return String(err);
+}

@@ -32,7 +32,7 @@ export function createErrorHandler(log: Logger): ErrorRequestHandler {
   };
 }
 
-export function toHttpError(err: unknown): HttpError {
+function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   const type = (err as { type?: unknown } | null)?.type;
   switch (type) {

@@ -43,7 +43,7 @@ export function createRequestLogger(log: Logger): RequestHandler {
   };
 }
 
-export function maskUrl(url: string): string {
+function maskUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));

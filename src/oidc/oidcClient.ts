@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { HttpError } from '../http/httpError.js';
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 
 /**
  * The relying party's view of the provider: discovery runs at start-up and is retried with backoff
@@ -58,7 +58,7 @@ export function createOidcClient(oidc: Config['oidc'], log: Logger): OidcClient 
     } catch (err) {
       if (stopped) return;
       const delay = Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS);
-      log.warn({ issuer: oidc.issuer, attempt, retryInMs: delay, err: describe(err) }, 'OpenID Provider discovery failed');
+      log.warn({ issuer: oidc.issuer, attempt, retryInMs: delay, err: describeError(err) }, 'OpenID Provider discovery failed');
       timer = setTimeout(() => void discover(attempt + 1), delay);
       timer.unref();
     }
@@ -87,12 +87,4 @@ export function createOidcClient(oidc: Config['oidc'], log: Logger): OidcClient 
       clearTimeout(timer);
     },
   };
-}
-
-export function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return code ? `${err.name}: ${err.message} (${String(code)})` : `${err.name}: ${err.message}`;
-  }
-  return String(err);
 }

@@ -1,5 +1,4 @@
-import type { Logger } from '../logger.js';
-import { describe } from '../oidc/oidcClient.js';
+import { describeError, type Logger } from '../logger.js';
 import type { LivenessSchedule } from './livenessSchedule.js';
 import type { RefreshTokens } from './refreshTokens.js';
 import type { RevokeSessions } from './revokeSessions.js';
@@ -60,7 +59,7 @@ export function createLivenessMonitor(deps: LivenessDeps): LivenessMonitor {
       for (let i = 0; i < due.length; i += concurrency) {
         await Promise.all(
           due.slice(i, i + concurrency).map((sid) =>
-            check(sid).catch((err) => deps.log.warn({ err: describe(err) }, 'liveness check failed; retried next round')),
+            check(sid).catch((err) => deps.log.warn({ err: describeError(err) }, 'liveness check failed; retried next round')),
           ),
         );
       }
@@ -78,7 +77,7 @@ export function createLivenessMonitor(deps: LivenessDeps): LivenessMonitor {
     start() {
       if (deps.intervalMs <= 0 || timer) return;
       timer = setInterval(() => {
-        runOnce().catch((err) => deps.log.warn({ err: describe(err) }, 'liveness round failed'));
+        runOnce().catch((err) => deps.log.warn({ err: describeError(err) }, 'liveness round failed'));
       }, tickMs);
       timer.unref();
     },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
-import type { Logger } from '../logger.js';
-import { describe, type OidcClient } from '../oidc/oidcClient.js';
+import type { OidcClient } from '../oidc/oidcClient.js';
+import { describeError, type Logger } from '../logger.js';
 import type { Kv } from '../storage/kv.js';
 import type { RevokeSessions } from './revokeSessions.js';
 import type { SessionStore } from './sessionStore.js';
@@ -63,7 +63,7 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
         await deps.revoke([sid], 'provider_session_ended');
         return 'revoked';
       }
-      deps.log.warn({ err: describe(err) }, 'token refresh failed; the session stays as it was');
+      deps.log.warn({ err: describeError(err) }, 'token refresh failed; the session stays as it was');
       return 'unchanged';
     }
 
