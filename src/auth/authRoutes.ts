@@ -11,7 +11,8 @@ import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import { completeLogin, type ProvisionUser } from './completeLogin.js';
 import type { LoginStateSealer } from './loginState.js';
-import { parseReturnTo } from './returnTo.js';
+import { createLoginCookies } from './loginCookies.js';
+import { afterLoginTarget, resolveReturnTo } from './returnTo.js';
 
 export interface AuthRouteDeps {
   config: Config;
@@ -32,6 +33,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
   const { config } = deps;
   const router = Router();
   const redirectUri = new URL('/auth/callback', config.baseUrl).href;
+  const frontendUrl = config.frontendUrls[0]!;
   const cookiePrefix = `${config.session.secureCookie ? '__Host-' : ''}bff.auth.`;
   const cookieOptions: CookieOptions = {
     httpOnly: true,
@@ -39,12 +41,11 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     secure: config.session.secureCookie,
     path: '/',
   };
-  // One cookie per login attempt, named after its state: two tabs signing in at once both succeed.
-  const loginCookieName = (state: string) => cookiePrefix + state.slice(0, 16);
+  const loginCookies = createLoginCookies(cookiePrefix, cookieOptions);
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
 
   router.get('/auth/login', async (req, res) => {
-    const returnTo = parseReturnTo(req.query.returnTo) ?? '';
+    const returnTo = resolveReturnTo(req.query.returnTo, frontendUrl)?.href ?? '';
     const oidcConfig = deps.oidc.configuration();
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -58,7 +59,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
       nonce,
     });
     const sealed = await deps.sealer.seal({ state, nonce, codeVerifier, returnTo }, LOGIN_STATE_MAX_AGE_SECONDS);
-    res.cookie(loginCookieName(state), sealed, { ...cookieOptions, maxAge: LOGIN_STATE_MAX_AGE_SECONDS * 1000 });
+    loginCookies.issue(req, res, state, sealed, LOGIN_STATE_MAX_AGE_SECONDS);
     noStore(res).redirect(302, authorizationUrl.href);
   });
 
@@ -72,10 +73,8 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     if (typeof query.code !== 'string' || query.code === '') {
       throw new HttpError(400, 'invalid_request', 'The callback is missing its authorization code');
     }
-    const cookieName = loginCookieName(query.state);
-    const sealed = readCookie(req, cookieName);
+    const sealed = loginCookies.take(req, res, query.state);
     const login = sealed ? await deps.sealer.unseal(sealed) : null;
-    res.clearCookie(cookieName, cookieOptions);
     if (!login) {
       throw new HttpError(400, 'login_state_missing', 'This sign-in attempt expired or began in another browser; start again');
     }
@@ -86,7 +85,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     const previous = sessionOf(res);
     if (previous.state === 'live') await deps.revoke([previous.sid], 'logout');
     await completeLogin(req, tokens, deps);
-    res.redirect(302, new URL(login.returnTo || '/', config.frontendUrls[0]).href);
+    res.redirect(302, afterLoginTarget(login.returnTo, frontendUrl));
   });
 
   const logout = async (req: Request, res: Response) => {
@@ -148,18 +147,4 @@ function endSessionUrl(deps: AuthRouteDeps, idToken: string): string | undefined
     post_logout_redirect_uri: deps.config.frontendUrls[0]!.href,
     client_id: deps.config.oidc.clientId,
   }).href;
-}
-
-function readCookie(req: Request, name: string): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
 }

@@ -6,6 +6,7 @@ export interface LoginState {
   state: string;
   nonce: string;
   codeVerifier: string;
+  /** The absolute, same-origin target resolved at login (resolveReturnTo), or '' for the default. */
   returnTo: string;
 }
 

@@ -37,7 +37,7 @@ describe('sign-in through the code flow against a real OpenID Provider', () => {
     expect(location.searchParams.get('nonce')).toBeTruthy();
     expect(location.searchParams.get('redirect_uri')).toBe(`${world.baseUrl}/auth/callback`);
     const setCookie = response.headers.getSetCookie().join('\n');
-    expect(setCookie).toMatch(/bff\.auth\.[\w-]+=/);
+    expect(setCookie).toMatch(/bff\.auth\.[\w.-]+=/);
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Lax/i);
     expect(setCookie).not.toContain(location.searchParams.get('state')!.slice(16));
@@ -53,21 +53,84 @@ describe('sign-in through the code flow against a real OpenID Provider', () => {
     expect((await agent.fetch(`${world.baseUrl}/api/user`)).status).toBe(200);
   });
 
+  // Every way a browser could read a returnTo as another site: the target is judged as the URL
+  // parser resolves it (dot segments, backslashes, tabs and newlines dropped, encoded dots), and
+  // again after each percent-decoding a frontend router might apply.
   it.each([
     ['//evil.example/steal'],
     ['https://evil.example/'],
+    ['http:/evil.example'],
     ['/\\evil.example'],
+    ['/\\/evil.example'],
+    ['\\\\evil.example'],
+    ['///evil.example'],
+    ['/.//evil.example'],
+    ['/./\\evil.example'],
+    ['/..//evil.example'],
+    ['/a/../..//evil.example'],
+    ['/%2e//evil.example'],
+    ['/%2E%2E//evil.example'],
+    ['/.%2e//evil.example'],
+    ['/\t/evil.example'],
+    ['/\n/evil.example'],
+    ['/\r\n/evil.example'],
+    ['\t//evil.example'],
+    [' //evil.example'],
     ['/%2F%2Fevil.example'],
+    ['/%2f%2fevil.example'],
+    ['/%5Cevil.example'],
+    ['/%5C%5Cevil.example'],
+    ['/%252F%252Fevil.example'],
+    ['/.%2F%2Fevil.example'],
+    ['/%09/evil.example'],
     ['javascript:alert(1)'],
+    ['data:text/html,hi'],
     ['evil'],
-  ])('when returnTo is %s, then login is refused with 400 and no redirect happens', async (returnTo) => {
+  ])('when returnTo is %j, then login is refused with 400 and no redirect happens', async (returnTo) => {
     const agent = new UserAgent();
     const response = await agent.fetch(`${world.baseUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`, {
       headers: { accept: 'application/json' },
     });
     expect(response.status).toBe(400);
     expect(response.headers.get('location')).toBeNull();
+    expect(response.headers.getSetCookie()).toEqual([]);
     expect(await response.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('returnTo') });
+  });
+
+  it('when returnTo resolves to more than 1024 characters, then login is refused with 400 (login-state cookies stay small)', async () => {
+    const json = { headers: { accept: 'application/json' } };
+    const agent = new UserAgent();
+    const tooLong = await agent.fetch(`${world.baseUrl}/auth/login?returnTo=/${'a'.repeat(1100)}`, json);
+    expect(tooLong.status).toBe(400);
+    expect(await tooLong.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('returnTo') });
+    // Percent-encoding lengthens the resolved URL: the limit applies to what the cookie would hold.
+    const expands = await agent.fetch(`${world.baseUrl}/auth/login?returnTo=/${encodeURIComponent('é'.repeat(300))}`, json);
+    expect(expands.status).toBe(400);
+  });
+
+  it('when returnTo is given twice, then login is refused with 400 rather than picking one', async () => {
+    const response = await new UserAgent().fetch(`${world.baseUrl}/auth/login?returnTo=/a&returnTo=//evil.example`, {
+      headers: { accept: 'application/json' },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('returnTo') });
+  });
+
+  it.each([
+    ['/posts/7', '/posts/7'],
+    ['/posts/./7/../8?tab=comments#c3', '/posts/8?tab=comments#c3'],
+    ['/posts/%2e%2e/x', '/x'],
+    ['/search?q=//evil.example&next=https://evil.example/', '/search?q=//evil.example&next=https://evil.example/'],
+    ['/a b/@evil.example', '/a%20b/@evil.example'],
+    ['/caf\u00e9', '/caf%C3%A9'],
+    ['/x\ty', '/xy'],
+  ])('when returnTo is %j, then the callback redirects to exactly the resolved same-origin URL', async (returnTo, resolvedPath) => {
+    const agent = new UserAgent();
+    const nav = await signIn(agent, world, 'alice', `?returnTo=${encodeURIComponent(returnTo)}`);
+    const callbackAt = nav.hops.findIndex((hop) => hop.startsWith(`${world.baseUrl}/auth/callback`));
+    expect(callbackAt).toBeGreaterThan(0);
+    expect(nav.hops[callbackAt + 1]).toBe(`${world.baseUrl}${resolvedPath}`);
+    expect(new URL(nav.url).origin).toBe(world.baseUrl);
   });
 
   it('when the user refuses at the provider, then the callback answers 403 access_denied, not a 500', async () => {
