@@ -32,17 +32,39 @@ export function createLogger(options: { level: string }, destination?: Destinati
       base: { service: 'board-bff' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactPaths, censor: '[Redacted]' },
+      // Any `err` field (and an Error passed as the first argument) goes through the describer, so a
+      // call that forgets it still logs no command arguments, response bodies or rows.
+      serializers: { err: describeError },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,
   );
 }
 
-/** An error in one line for a log field: name, message and code, never a stack or a response body. */
-export function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return code ? `${err.name}: ${err.message} (${String(code)})` : `${err.name}: ${err.message}`;
-  }
-  return String(err);
+/** What a log line may say about an error. */
+export interface ErrorDescription {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+const MESSAGE_MAX = 300;
+
+/**
+ * The one way errors reach a log line: name, message (at most 300 characters) and code, nothing
+ * else. Library errors carry more than they show: ioredis attaches the failing command with its
+ * arguments (session records, tokens included), HTTP clients the response body, pg the row.
+ * Anything with a string `message` (an Error, or a description already made: this is idempotent,
+ * as the logger applies it again to every `err` field) keeps those three fields; any other thrown
+ * value is described by its type only, since it may be anything.
+ */
+export function describeError(err: unknown): ErrorDescription {
+  const { name, message, code } = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  if (typeof message !== 'string') return { name: 'NonError', message: `a thrown ${err === null ? 'null' : typeof err}` };
+  const description: ErrorDescription = {
+    name: typeof name === 'string' ? name : 'Error',
+    message: message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}…` : message,
+  };
+  if (typeof code === 'string' || typeof code === 'number') description.code = String(code);
+  return description;
 }

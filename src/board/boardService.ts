@@ -1,6 +1,6 @@
 import { topics, type AppEvent, type EventBus } from '../events/eventBus.js';
 import { HttpError, unavailable } from '../http/httpError.js';
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
 import type { CommentInput, NewPost, PageRequest, PostPatch } from './boardInput.js';
 import { boardChangedEvent, commentCreatedEvent } from './boardEvents.js';
@@ -83,7 +83,7 @@ export function createBoardService(deps: BoardServiceDeps): BoardService {
     try {
       await events.publish(topic, event);
     } catch (err) {
-      log.warn({ err: { message: (err as Error).message }, type: event.type }, 'board event not published');
+      log.warn({ err: describeError(err), type: event.type }, 'board event not published');
     }
   };
 

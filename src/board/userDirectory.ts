@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
 
 /** Who signed in, as the ID token says: (issuer, sub) is the identity, the rest is profile. */
@@ -104,7 +104,7 @@ export function createUserDirectory(deps: {
       const outcome = upsertAndRemember(identity, loginAt).then(
         (id) => log.debug({ userId: id }, 'user provisioned'),
         (err: unknown) =>
-          log.warn({ err: { message: (err as Error).message } }, 'user provisioning failed; will retry on the first board request'),
+          log.warn({ err: describeError(err) }, 'user provisioning failed; will retry on the first board request'),
       );
       // A slow database (not a refusing one) must not hold the login redirect for the pool's timeouts.
       let timer: NodeJS.Timeout | undefined;

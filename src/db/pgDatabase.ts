@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 import { type Database, type DatabaseSettings, type Queryable, type QueryResult } from './database.js';
 import { isUnavailableError, translateDatabaseError } from './databaseErrors.js';
 
@@ -31,7 +31,7 @@ export function createPgDatabase(settings: DatabaseSettings & { url: string }, l
   // An idle pooled connection that dies (server restart, 57P01, network) emits 'error' on the pool;
   // without a listener Node would crash the process. The pool drops that client and opens a new one.
   pool.on('error', (err) => {
-    log.warn({ err: summarize(err) }, 'idle database connection failed; the pool will replace it');
+    log.warn({ err: describeError(err) }, 'idle database connection failed; the pool will replace it');
   });
   log.info(
     { database: describeDatabaseUrl(settings.url), poolMax: settings.poolMax, connectTimeoutMs, statementTimeoutMs },
@@ -72,7 +72,7 @@ export function createPgDatabase(settings: DatabaseSettings & { url: string }, l
       let broken: Error | undefined;
       const onError = (err: Error) => {
         broken = err;
-        log.warn({ err: summarize(err) }, 'database connection failed during a transaction');
+        log.warn({ err: describeError(err) }, 'database connection failed during a transaction');
       };
       client.on('error', onError);
       const tx: Queryable = {
@@ -108,8 +108,3 @@ export function createPgDatabase(settings: DatabaseSettings & { url: string }, l
   };
 }
 
-/** Enough of an error to log: driver errors can carry the statement and its parameters. */
-function summarize(err: Error): { message: string; code?: string } {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? { message: err.message, code } : { message: err.message };
-}

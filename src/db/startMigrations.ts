@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 import type { Database } from './database.js';
 import { isUnavailableError } from './databaseErrors.js';
 import { migrate, type MigrationOutcome } from './migrate.js';
@@ -43,11 +43,11 @@ export function startMigrations(db: Database, log: Logger, options: StartMigrati
         if (stopped) return;
         if (!isUnavailableError(err)) {
           status = 'failed';
-          log.error({ err }, 'database migration failed; the board stays unavailable until this is fixed');
+          log.error({ err: describeError(err) }, 'database migration failed; the board stays unavailable until this is fixed');
           reject(err);
           return;
         }
-        log.warn({ retryInMs: delayMs, err: { message: (err as Error).message } }, 'database unavailable for migrations; retrying');
+        log.warn({ retryInMs: delayMs, err: describeError(err) }, 'database unavailable for migrations; retrying');
         timer = setTimeout(() => void attempt(Math.min(delayMs * 2, maxDelayMs)), delayMs);
         timer.unref();
       }

@@ -1,17 +1,18 @@
 import type { ErrorRequestHandler, Request } from 'express';
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 import { HttpError } from './httpError.js';
 
 /**
  * The one place errors become responses: `{error, error_description, fields?}` as JSON, or a short
- * HTML page for a browser navigating the sign-in routes. Unknown errors are logged with their stack
- * and answered with a generic 500; no stack trace or internal message ever leaves.
+ * HTML page for a browser navigating the sign-in routes. Server-side failures are logged through
+ * describeError (name, message, code: never a library's attached command or body) and unknown errors
+ * answered with a generic 500; no stack trace or internal message ever leaves.
  */
 export function createErrorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const error = toHttpError(err);
     const reqId = res.locals.requestId as string | undefined;
-    if (error.status >= 500) log.error({ reqId, err: error.cause ?? err, code: error.code }, 'request failed');
+    if (error.status >= 500) log.error({ reqId, err: describeError(error.cause ?? err), code: error.code }, 'request failed');
     else log.info({ reqId, code: error.code, status: error.status }, error.message);
     if (res.headersSent) {
       res.destroy();

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 
 /**
  * A connection that fails fast: no offline queue and a command timeout, so a Redis outage turns
@@ -19,7 +19,7 @@ export function createRedisClient(options: { url: string; commandTimeoutMs: numb
   });
   let down = false;
   redis.on('error', (err: Error) => {
-    if (!down) log.warn({ role, err: err.message }, 'Redis connection error');
+    if (!down) log.warn({ role, err: describeError(err) }, 'Redis connection error');
     down = true;
   });
   redis.on('ready', () => {
