@@ -36,6 +36,9 @@ export interface LogoutClaims {
 // the "application/" prefix may be present and the value compares case-insensitively).
 const ACCEPTED_TYP = new Set(['logout+jwt', 'jwt']);
 const MAX_ID_LENGTH = 1024;
+// RFC 7515 §7.1: three base64url segments. jose's decoder skips stray characters (spaces, padding),
+// which would let many strings stand for one token.
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 /**
  * Verifies a back-channel logout token completely: signature and alg, `typ`, iss, aud, iat, exp,
@@ -43,6 +46,10 @@ const MAX_ID_LENGTH = 1024;
  * Replay of `jti` is the caller's business: it needs shared storage.
  */
 export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy): Promise<LogoutClaims> {
+  if (!COMPACT_JWS.test(token)) {
+    checkHeader(decodeHeader(token), policy.algorithm); // names the rule an unsigned token (alg none, no signature) breaks
+    reject('the logout_token is not a JWS in compact serialization');
+  }
   const now = policy.now?.() ?? new Date();
   let payload: JWTPayload;
   let header: Record<string, unknown>;
