@@ -79,6 +79,11 @@ export function createApp(services: Services): Express {
 
   // The event stream comes before the document security headers: a stream is never rendered, and
   // helmet's dozen headers, held by each of thousands of long-lived responses, cost ~3.5 KB apiece.
+  // HEAD gets the stream's headers and no stream: Node sends nothing for a HEAD until the response
+  // ends, so a stream opened for one would hold a subscription for a client that never reads.
+  app.head('/api/events', guard.requireSession, (_req, res) => {
+    res.status(200).type('text/event-stream').set('Cache-Control', 'no-store').end();
+  });
   app.get('/api/events', guard.requireSession, async (req, res) => {
     const { sid, handle, auth } = liveSessionOf(res);
     // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
