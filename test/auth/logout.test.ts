@@ -73,6 +73,23 @@ describe('RP-initiated logout', () => {
     expect((await agent.fetch(`${world.baseUrl}/api/user`)).status).toBe(401);
   });
 
+  it('when logout is asked to send the browser elsewhere (query parameters, Host, X-Forwarded-*), then every target stays the configured one', async () => {
+    const hostile = '?returnTo=//evil.example&post_logout_redirect_uri=https://evil.example/&redirect_uri=https://evil.example/&next=/.//evil.example';
+    const spoofed = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+    const agent = new UserAgent();
+    await signIn(agent, world, 'alice');
+    const navigation = await agent.fetch(`${world.baseUrl}/auth/logout${hostile}`, { headers: { accept: 'text/html', ...spoofed } });
+    expect(navigation.status).toBe(302);
+    const location = new URL(navigation.headers.get('location')!);
+    expect(location.origin).toBe(world.op.issuer);
+    expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${world.baseUrl}/`);
+
+    const anonymous = await fetch(`${world.baseUrl}/auth/logout${hostile}`, { headers: { accept: 'text/html', ...spoofed }, redirect: 'manual' });
+    expect(anonymous.headers.get('location')).toBe(`${world.baseUrl}/`);
+    const xhr = await fetch(`${world.baseUrl}/auth/logout${hostile}`, { headers: { accept: 'application/json', ...spoofed } });
+    expect(await xhr.json()).toEqual({ logoutUrl: `${world.baseUrl}/` });
+  });
+
   it('when someone without a session logs out, then they are sent to the frontend', async () => {
     const response = await fetch(`${world.baseUrl}/auth/logout`, { headers: { accept: 'application/json' } });
     expect(response.status).toBe(200);

@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
 import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -144,5 +146,28 @@ describe('logs hold no secret, also when Redis refuses commands', () => {
 
     expect(logText()).toMatch(/OOM/);
     expect(secrets.foundIn(logText())).toEqual([]);
+  });
+});
+
+describe('the logger', () => {
+  it('when an error carrying its command is logged by hand in any of the usual ways, then only name, message and code are written', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'trace' }, new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(chunk.toString())) }));
+    const replyError = Object.assign(new Error('NOPERM No permissions to access a key'), {
+      name: 'ReplyError',
+      command: { name: 'set', args: ['bff:sess:the-session-id', '{"accessToken":"the-access-token"}'] },
+      code: 'NOPERM',
+    });
+    log.error({ err: replyError }, 'as a field');
+    log.warn(replyError, 'as the first argument');
+    log.info({ err: Promise.reject(replyError).catch(() => replyError) }, 'a promise is not an error');
+    log.error({ err: { command: replyError.command } }, 'an object without a message');
+
+    const written = lines.join('');
+    expect(written).toContain('NOPERM No permissions to access a key');
+    expect(written).toContain('"code":"NOPERM"');
+    expect(written).not.toContain('the-session-id');
+    expect(written).not.toContain('the-access-token');
+    expect(written).not.toContain('"stack"');
   });
 });
