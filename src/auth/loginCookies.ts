@@ -24,7 +24,7 @@ export function createLoginCookies(prefix: string, options: CookieOptions): Logi
   const attemptsOf = (req: Request) =>
     Object.keys(readCookies(req))
       .filter((name) => name.startsWith(prefix))
-      .map((name) => ({ name, issuedAt: parseInt(name.slice(prefix.length).split('.')[0]!, 36) || 0 }));
+      .map((name) => ({ name, issuedAt: issuedAtOf(name.slice(prefix.length)) }));
   const suffixOf = (state: string) => `.${state.slice(0, 16)}`;
 
   return {
@@ -41,6 +41,12 @@ export function createLoginCookies(prefix: string, options: CookieOptions): Logi
       return cookies[name];
     },
   };
+}
+
+/** Issue time (ms) from `<base36 ms>.<state>`; 0, the oldest, for any other name (an older release's, say). */
+function issuedAtOf(rest: string): number {
+  const match = /^([0-9a-z]{1,12})\./.exec(rest);
+  return match ? parseInt(match[1]!, 36) : 0;
 }
 
 /** The request's cookies by name (RFC 6265 syntax, first of duplicates wins, values percent-decoded when valid). */

@@ -51,6 +51,18 @@ describe('login-state cookies stay bounded whatever the browser does', () => {
     expect(JSON.parse(nav.body)).toMatchObject({ error: 'login_state_missing' });
   });
 
+  it('when every attempt carries the longest returnTo accepted, then the Cookie header still stays well below 16 KiB', async () => {
+    const agent = new UserAgent();
+    const longest = `/${'p'.repeat(1000)}`;
+    const attempts: string[] = [];
+    for (let i = 0; i < 12; i++) attempts.push(await startLogin(agent, `?returnTo=${longest}`));
+    const header = agent.cookieHeader(world.baseUrl);
+    console.log(`after 12 sign-ins with a ${longest.length}-character returnTo: Cookie header ${header.length} bytes`);
+    expect(header.length).toBeLessThan(12 * 1024);
+    const { afterCallback } = await finishLogin(agent, attempts.at(-1)!);
+    expect(afterCallback).toBe(`${world.baseUrl}${longest}`);
+  });
+
   it('when three tabs start signing in at once, then each completes, in any order', async () => {
     const agent = new UserAgent();
     const tabs = await Promise.all([1, 2, 3].map((tab) => startLogin(agent, `?returnTo=/tab/${tab}`)));
@@ -65,9 +77,13 @@ describe('login-state cookies stay bounded whatever the browser does', () => {
 
   it('when a browser still holds many cookies of an older naming, then a new sign-in expires them and completes', async () => {
     const agent = new UserAgent();
-    for (let i = 0; i < 20; i++) agent.setCookie(world.baseUrl, `bff.auth.legacy${String(i).padStart(8, '0')}`, 'x'.repeat(400));
+    for (let i = 0; i < 20; i++) agent.setCookie(world.baseUrl, `bff.auth.zzLegacy${String(i).padStart(8, '0')}`, 'x'.repeat(400));
     const attempt = await startLogin(agent);
     expect(loginStateCookies(agent)).toHaveLength(MAX_LOGIN_ATTEMPTS);
+    const second = await startLogin(agent);
+    // The older naming counts as oldest: the two new attempts survive, not the legacy cookies.
+    expect(loginStateCookies(agent).filter((pair) => !pair.includes('Legacy'))).toHaveLength(2);
+    expect((await finishLogin(agent, second)).afterCallback).toBe(`${world.baseUrl}/`);
     const { afterCallback } = await finishLogin(agent, attempt);
     expect(afterCallback).toBe(`${world.baseUrl}/`);
   });
