@@ -224,6 +224,18 @@ describe('HTTP fuzzing over every route: never a 500, never a stack trace, every
     console.log(`fuzz: ${cases.length} raw requests, no 500`);
   });
 
+  it('callbacks that carry a real sign-in attempt and a hostile query: no 500', async () => {
+    const extras = ['&iss=https://evil.example', '&iss=', '&iss=%FF', '&code=second', '&error=access_denied', '&error=%00&error_description=%FF',
+      '&response=x', '&state=dup', '&session_state=x', '&code=%FF', '&id_token=a.b.c', '&__proto__=x'];
+    for (const extra of extras) {
+      const agent = new UserAgent();
+      const start = await agent.fetch(`${world.baseUrl}/auth/login`);
+      const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+      const path = `/auth/callback?code=not-a-code&state=${state}${extra}`;
+      check(await send(world.baseUrl, 'GET', path, { cookie: agent.cookieHeader(world.baseUrl), accept: 'application/json' }), `GET ${path}`);
+    }
+  });
+
   it('generated combinations of hostile headers, content types, encodings and bodies on every route: no 500', async () => {
     const bodyMethods = ['POST', 'PATCH', 'PUT', 'DELETE', 'GET'];
     const cases = fc.sample(
