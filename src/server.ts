@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { createGracefulShutdown } from './http/gracefulShutdown.js';
@@ -19,6 +19,22 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ level: config.logLevel });
+
+  // Bound before anything slow starts (Redis, the database, PGlite's ~4 s): a port in use fails at
+  // once. Until the app exists, every request gets 503 (and /readyz with it).
+  let app: RequestListener | undefined;
+  const server = createServer((req, res) => (app ? app(req, res) : starting(res)));
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  try {
+    await listen(server, config.port, config.host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    fail(`cannot listen on ${config.host}:${config.port}: ${why}${code ? ` (${code})` : ''}`);
+  }
+  guardProcess(log);
+
   const services = await createServices(config, log);
   if (!config.redis.url) {
     log.warn('REDIS_URL is not set: sessions, revocations and events live in this process only (one replica, demo mode)');
@@ -26,11 +42,6 @@ async function main(): Promise<void> {
   if (config.session.secretGenerated) {
     log.warn('SESSION_SECRET is not set: using a random per-process secret; sessions end when the process restarts');
   }
-
-  const server = createServer(createApp(services));
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  guardProcess(log);
   const shutdown = createGracefulShutdown({
     server,
     beginDrain: services.beginDrain,
@@ -41,13 +52,7 @@ async function main(): Promise<void> {
     graceMs: config.shutdown.graceSeconds * 1000,
     log,
   });
-  try {
-    await listen(server, config.port, config.host);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    fail(`cannot listen on ${config.host}:${config.port}: ${why}${code ? ` (${code})` : ''}`);
-  }
+  app = createApp(services);
   services.start();
   const address = server.address();
   log.info({ port: typeof address === 'object' && address ? address.port : config.port, baseUrl: config.baseUrl.href }, 'listening');
@@ -70,6 +75,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+function starting(res: ServerResponse): void {
+  res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The service is starting; try again shortly' }));
 }
 
 function fail(line: string): never {
