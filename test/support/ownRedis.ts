@@ -21,6 +21,8 @@ export interface OwnRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port and data directory (replays the AOF). */
   restart(): Promise<void>;
+  /** Runs one command on a connection of its own; resolves with the first line of the reply. */
+  command(args: string[]): Promise<string>;
   /** Every command the server executes from now on (`MONITOR`), as raw lines. */
   monitor(): Promise<Monitor>;
   stop(): Promise<void>;
@@ -67,6 +69,16 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     resume: () => void child?.kill('SIGCONT'),
     kill,
     restart: start,
+    command: (args) =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+        socket.once('data', (chunk) => {
+          socket.destroy();
+          resolve(chunk.toString().split('\r\n')[0]!);
+        });
+        socket.once('error', reject);
+      }),
     async monitor() {
       const socket = connect(port, '127.0.0.1');
       monitors.add(socket);
