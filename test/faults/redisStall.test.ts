@@ -34,20 +34,30 @@ describe('Redis stalls and outages (own redis-server)', () => {
     const key = sessionKey(agent);
     const monitor = await redis.monitor();
 
+    // One kept-alive connection too: a store call failing after a 503 went out must not reset it.
+    const client = keepAliveClient();
+    const headers = { cookie: agent.cookieHeader(world.baseUrl) };
+
     redis.pause();
     const during = await Promise.all([agent.fetch(url('/api/user')), sleep(300).then(() => agent.fetch(url('/api/user')))]);
-    await sleep(Math.max(STALL_MS - COMMAND_TIMEOUT_MS - 300, 0));
+    const onConnection = [await client.get(url('/api/user'), headers)];
+    await sleep(Math.max(STALL_MS - 2 * COMMAND_TIMEOUT_MS - 300, 0));
     redis.resume();
     await sleep(500); // whatever was queued on the connections runs now
     const after = await agent.fetch(url('/api/user'));
+    onConnection.push(await client.get(url('/api/user'), headers));
     await sleep(100);
     monitor.close();
+    client.close();
 
     console.log(`redis stall: during ${during.map((r) => r.status).join(',')}, after ${after.status}; ` +
+      `kept-alive connection ${JSON.stringify(onConnection)} over ${client.connections} connection(s); ` +
       `DEL/SET of the session seen by MONITOR: ${writesOf(monitor.lines, key).length}`);
     expect(during.map((r) => r.status)).toEqual([503, 503]);
     expect(await during[0]!.json()).toMatchObject({ error: 'temporarily_unavailable' });
     expect(after.status).toBe(200);
+    expect(onConnection).toEqual([{ status: 503 }, { status: 200 }]);
+    expect(client.connections).toBe(1);
     expect(monitor.lines.some((line) => line.includes(`"${key}"`))).toBe(true); // MONITOR did see the session's reads
     expect(writesOf(monitor.lines, key)).toEqual([]);
   }, 30_000);
