@@ -45,8 +45,16 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
       { stdio: 'ignore' },
     );
+    let spawnError: Error | undefined;
+    child.once('error', (err) => (spawnError = err));
     const deadline = Date.now() + 10_000;
     while (!(await pings(port))) {
+      if (spawnError) {
+        throw new Error(
+          `these fault tests need a redis-server binary of their own (they stop and kill it; never the shared one): ${spawnError.message}. ` +
+            'Debian: apt-get install redis-server',
+        );
+      }
       if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
       if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
       await new Promise((resolve) => setTimeout(resolve, 50));
