@@ -78,8 +78,11 @@ describe('a sign-in whose session save times out (Redis stalled while the callba
     world = await startWorld({ replicas: 1, env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '500' } });
   }, 60_000);
   afterAll(async () => {
-    await world?.close();
-    await redis?.stop();
+    try {
+      await world?.close();
+    } finally {
+      await redis?.stop();
+    }
   });
 
   it('when the SET times out and runs later, then the callback answers 503 with no session cookie and no session record is left', async () => {

@@ -68,6 +68,12 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     current.kill('SIGKILL');
     await exited;
   };
+  // Should the test process end without stop() (a worker torn down early), the server goes with it.
+  const onExit = () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   await start();
 
   return {
@@ -108,6 +114,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     async stop() {
       for (const socket of monitors) socket.destroy();
       await kill();
+      process.off('exit', onExit);
       rmSync(dir, { recursive: true, force: true });
     },
   };
