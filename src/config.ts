@@ -25,6 +25,8 @@ export interface Config {
     scopes: string;
     idTokenAlg: string;
     clockToleranceSeconds: number;
+    /** Least time between two fetches of the issuer's JWKS (an unknown `kid` waits for the next one). */
+    jwksCooldownMs: number;
     httpTimeoutMs: number;
     /** Plain-http issuer (development, or loopback in tests). */
     allowInsecureRequests: boolean;
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
       scopes: read('OIDC_SCOPES') ?? 'openid profile email',
       idTokenAlg: read('OIDC_ID_TOKEN_ALG') ?? 'RS256',
       clockToleranceSeconds: int('OIDC_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+      jwksCooldownMs: int('OIDC_JWKS_COOLDOWN_MS', 2000, 0, 10_000),
       httpTimeoutMs: int('OIDC_HTTP_TIMEOUT_MS', 5000, 100, 60_000),
       allowInsecureRequests: issuerUrl.protocol === 'http:',
       rolesClaim: read('ROLES_CLAIM') ?? 'realm_access.roles',
