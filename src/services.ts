@@ -69,7 +69,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const kv = redis ? createRedisKv(redis) : createMemoryKv();
   const bus = redis && subscriber ? createRedisBus(redis, subscriber, prefix, log) : createMemoryBus(log);
 
-  const oidc = createOidcClient(config.oidc, log);
+  const oidc = createOidcClient(config.oidc, log, { onClockOffset: (seconds) => metrics.providerClockOffset.set(seconds) });
   const tombstones = createTombstones(kv, prefix);
   const store = createSessionStore({ redis, prefix, idleSeconds: config.session.idleSeconds, tombstones });
   const index = createSessionIndex(kv, prefix);

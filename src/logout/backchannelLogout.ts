@@ -32,6 +32,7 @@ export function createBackchannelLogout(deps: {
       algorithm: deps.algorithm,
       keys: deps.oidc.signingKeys(),
       clockToleranceSeconds: deps.clockToleranceSeconds,
+      onIssuedAt: deps.oidc.observeIssuedAt,
     });
     if (await deps.replay.seen(claims.iss, claims.jti)) throw new InvalidLogoutToken('this jti was already used (replay)');
     const revoked = await deps.revoke(await sessionsNamedBy(claims, deps.index), 'backchannel_logout');

@@ -21,6 +21,8 @@ export interface LogoutTokenPolicy {
   keys: JWTVerifyGetKey;
   clockToleranceSeconds: number;
   now?: () => Date;
+  /** Told the `iat` of every token whose signature verified, before the time checks (clock-offset measurement). */
+  onIssuedAt?: (issuedAtSeconds: number) => void;
 }
 
 export interface LogoutClaims {
@@ -64,6 +66,7 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
     reject(describeJoseError(err as errors.JOSEError));
   }
   checkHeader(header, policy.algorithm);
+  if (typeof payload.iat === 'number') policy.onIssuedAt?.(payload.iat);
 
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + policy.clockToleranceSeconds) {

@@ -3,6 +3,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { HttpError } from '../http/httpError.js';
 import type { Config } from '../config.js';
 import { describeError, type Logger } from '../logger.js';
+import { createClockSkewMonitor } from './clockSkew.js';
 import { createSigningKeys } from './signingKeys.js';
 
 /**
@@ -18,12 +19,19 @@ export interface OidcClient {
   configuration(): client.Configuration;
   /** Keys for logout tokens and admin actions: the issuer's `jwks_uri`, cached, refetched on an unknown `kid` (see createSigningKeys). */
   signingKeys(): JWTVerifyGetKey;
+  /** Reports the `iat` of a fresh, verified token from the provider: its clock offset is measured (see createClockSkewMonitor). */
+  observeIssuedAt(issuedAtSeconds: number): void;
   stop(): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
 
-export function createOidcClient(oidc: Config['oidc'], log: Logger): OidcClient {
+export function createOidcClient(
+  oidc: Config['oidc'],
+  log: Logger,
+  options: { onClockOffset?: (offsetSeconds: number) => void } = {},
+): OidcClient {
+  const clock = createClockSkewMonitor({ toleranceSeconds: oidc.clockToleranceSeconds, log, onOffset: options.onClockOffset });
   let configuration: client.Configuration | undefined;
   let keys: JWTVerifyGetKey | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -77,6 +85,7 @@ export function createOidcClient(oidc: Config['oidc'], log: Logger): OidcClient 
       if (!keys) throw notReady();
       return keys;
     },
+    observeIssuedAt: (issuedAtSeconds) => clock.observe(issuedAtSeconds),
     stop() {
       stopped = true;
       clearTimeout(timer);
