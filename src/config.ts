@@ -31,6 +31,12 @@ export interface Config {
     /** Plain-http issuer (development, or loopback in tests). */
     allowInsecureRequests: boolean;
     rolesClaim: string;
+    /** Where Keycloak's admin-URL actions arrive: `<path>/k_logout`, `<path>/k_push_not_before` (the client's admin URL is BASE_URL + path). */
+    keycloakAdminPath: string;
+    /** The realm key's alg that signs admin actions. */
+    adminActionAlg: string;
+    /** Wait before re-checking a signed-out user's other sessions with the provider (ms). */
+    logoutRecheckDelayMs: number;
   };
   session: {
     secrets: string[];
@@ -162,6 +168,9 @@ export function loadConfig(env: Env = process.env): Config {
       httpTimeoutMs: int('OIDC_HTTP_TIMEOUT_MS', 5000, 100, 60_000),
       allowInsecureRequests: issuerUrl.protocol === 'http:',
       rolesClaim: read('ROLES_CLAIM') ?? 'realm_access.roles',
+      keycloakAdminPath: urlPath('KEYCLOAK_ADMIN_PATH', read('KEYCLOAK_ADMIN_PATH') ?? '/auth/keycloak'),
+      adminActionAlg: read('KEYCLOAK_ADMIN_ACTION_ALG') ?? 'RS256',
+      logoutRecheckDelayMs: int('LOGOUT_RECHECK_DELAY_MS', 500, 0, 10_000),
     },
     session: {
       secrets: secrets.length > 0 ? secrets : [randomBytes(32).toString('base64url')],
@@ -193,6 +202,14 @@ export function loadConfig(env: Env = process.env): Config {
     board: { moderatorRole: read('MODERATOR_ROLE') ?? 'board-admin' },
     shutdownGraceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
   };
+}
+
+/** An absolute path without a trailing slash, query or odd characters, for mounting routes. */
+function urlPath(name: string, raw: string): string {
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(raw)) {
+    throw new ConfigError(`${name} must be a path like /auth/keycloak (no trailing slash, query or special characters), got "${raw}"`);
+  }
+  return raw;
 }
 
 function isLoopback(hostname: string): boolean {

@@ -3,6 +3,7 @@ import type { OidcClient } from '../oidc/oidcClient.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import type { ReplayCache } from './replayCache.js';
+import type { UserRecheck } from './userRecheck.js';
 import { InvalidLogoutToken, verifyLogoutToken } from './verifyLogoutToken.js';
 
 export type BackchannelLogout = (logoutToken: string) => Promise<{ revoked: number }>;
@@ -11,7 +12,8 @@ export type BackchannelLogout = (logoutToken: string) => Promise<{ revoked: numb
  * Verifies a logout token, refuses a `jti` already processed, and revokes exactly the sessions it
  * names: with `sid`, that provider session's (and, when `sub` is there too, only those of that
  * user); with `sub` alone, all of that user's sessions at this issuer. The `jti` is remembered only
- * once the revocation succeeded (see ReplayCache), so a token answered 503 can be retried.
+ * once the revocation succeeded (see ReplayCache), so a token answered 503 can be retried. A token
+ * naming both `sid` and `sub` has the user's other sessions re-checked with the provider (UserRecheck).
  */
 export function createBackchannelLogout(deps: {
   oidc: OidcClient;
@@ -21,6 +23,8 @@ export function createBackchannelLogout(deps: {
   replay: ReplayCache;
   index: SessionIndex;
   revoke: RevokeSessions;
+  /** A token naming `sub` makes that user's remaining sessions be checked with the provider. */
+  recheck: UserRecheck;
   log: Logger;
 }): BackchannelLogout {
   let issuer: string | undefined;
@@ -41,6 +45,7 @@ export function createBackchannelLogout(deps: {
     await deps.replay
       .remember(claims.iss, claims.jti, (claims.exp + deps.clockToleranceSeconds) * 1000)
       .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'logout token processed but its jti could not be recorded'));
+    if (claims.sub !== undefined && claims.sid !== undefined) deps.recheck.schedule(claims.iss, claims.sub);
     return { revoked };
   };
 }

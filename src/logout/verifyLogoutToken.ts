@@ -1,4 +1,5 @@
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { checkJwsHeader, decodeJwsHeader, describeJoseError, keysUnavailable } from './jwsChecks.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -59,7 +60,7 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
     }));
   } catch (err) {
     // The header is read again only on failure, to say which rule the token broke.
-    checkHeader(decodeHeader(token), policy.algorithm);
+    checkHeader(decodeJwsHeader(token, reject, 'logout_token'), policy.algorithm);
     if (keysUnavailable(err)) {
       throw new SigningKeysUnavailable(`the issuer's signing keys could not be fetched: ${(err as Error).message}`);
     }
@@ -87,22 +88,7 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
 }
 
 function checkHeader(header: Record<string, unknown>, expectedAlg: string): void {
-  const alg = typeof header.alg === 'string' ? header.alg : '';
-  if (alg === '' || alg.toLowerCase() === 'none') reject('the token is not signed (alg "none")');
-  if (alg.startsWith('HS')) reject(`symmetric alg ${alg} is not accepted`);
-  if (alg !== expectedAlg) reject(`alg ${alg} is not the expected ${expectedAlg}`);
-  if (header.typ !== undefined) {
-    const typ = String(header.typ).toLowerCase().replace(/^application\//, '');
-    if (!ACCEPTED_TYP.has(typ)) reject(`header typ "${String(header.typ)}" is not logout+jwt or JWT`);
-  }
-}
-
-function decodeHeader(token: string): Record<string, unknown> {
-  try {
-    return decodeProtectedHeader(token);
-  } catch {
-    return reject('the logout_token is not a JWS in compact serialization');
-  }
+  checkJwsHeader(header, expectedAlg, ACCEPTED_TYP, reject);
 }
 
 function optionalId(payload: JWTPayload, claim: 'sub' | 'sid'): string | undefined {
@@ -110,21 +96,6 @@ function optionalId(payload: JWTPayload, claim: 'sub' | 'sid'): string | undefin
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '' || value.length > MAX_ID_LENGTH) reject(`${claim} must be a non-empty string`);
   return value as string;
-}
-
-/** Fetching the JWKS failed (network, timeout, non-200, malformed set): the provider's fault, not the token's. */
-function keysUnavailable(err: unknown): boolean {
-  if (!(err instanceof errors.JOSEError)) return true;
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return true;
-  return err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/i.test(err.message);
-}
-
-function describeJoseError(err: errors.JOSEError): string {
-  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim} is invalid: ${err.message}`;
-  if (err instanceof errors.JWTExpired) return 'the token has expired (exp)';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the token (kid)';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the signature does not verify';
-  return err.message;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
