@@ -62,4 +62,25 @@ describe('a logout token answered 503 during a Redis stall', () => {
     expect(replay.status).toBe(400);
     expect(await replay.json()).toMatchObject({ error_description: expect.stringContaining('replay') });
   });
+
+  it('when a Keycloak k_logout answered 503 is retried after Redis is back, then it answers 204 and the older sessions are dead', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'bob');
+    const now = Math.floor(Date.now() / 1000);
+    const action = await world.op.signLogoutToken(
+      { iss: undefined, aud: undefined, iat: undefined, exp: undefined, jti: undefined, events: undefined, id: crypto.randomUUID(), expiration: now + 30, resource: 'board-bff', action: 'LOGOUT', notBefore: now + 1 },
+      { alg: 'RS256', kid: 'test-rs256', typ: 'JWT' },
+    );
+    const postAction = () =>
+      fetch(`${world.apps[0]!.url}/auth/keycloak/k_logout`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: action });
+
+    const stalled = await duringStall(postAction);
+    expect(stalled.status).toBe(503);
+    const retry = await postAction();
+    expect(retry.status, await retry.clone().text()).toBe(204);
+    const user = await agent.fetch(`${world.baseUrl}/api/user`);
+    expect(user.status).toBe(401);
+    expect(await user.json()).toMatchObject({ error: 'session_revoked' });
+    expect((await postAction()).status).toBe(400);
+  });
 });
