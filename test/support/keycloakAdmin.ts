@@ -98,6 +98,21 @@ export class KeycloakAdmin {
     return this.request('POST', `/realms/${this.realm}/logout-all`);
   }
 
+  /**
+   * Realm → Sessions → Revocation → "Set to now": the realm's not-before becomes now (epoch seconds,
+   * as the admin console computes it); tokens issued before it are refused from now on. Returns it.
+   */
+  async setRealmNotBeforeNow(): Promise<number> {
+    const notBefore = Math.floor(Date.now() / 1000);
+    await this.request('PUT', `/realms/${this.realm}`, { realm: this.realm, notBefore });
+    return notBefore;
+  }
+
+  /** Revocation → "Push": Keycloak POSTs `k_push_not_before` to every client's admin URL. */
+  async pushRevocation(): Promise<{ successRequests?: string[]; failedRequests?: string[] }> {
+    return this.request('POST', `/realms/${this.realm}/push-revocation`);
+  }
+
   /** The client representation (by clientId), for checks and for re-pointing URLs at a running server. */
   async findClient(clientId: string): Promise<Record<string, unknown> & { id: string }> {
     const clients = await this.request<Array<Record<string, unknown> & { id: string }>>(
