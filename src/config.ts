@@ -170,7 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
       rolesClaim: read('ROLES_CLAIM') ?? 'realm_access.roles',
       keycloakAdminPath: urlPath('KEYCLOAK_ADMIN_PATH', read('KEYCLOAK_ADMIN_PATH') ?? '/auth/keycloak'),
       adminActionAlg: read('KEYCLOAK_ADMIN_ACTION_ALG') ?? 'RS256',
-      logoutRecheckDelayMs: int('LOGOUT_RECHECK_DELAY_MS', 500, 0, 10_000),
+      logoutRecheckDelayMs: int('LOGOUT_RECHECK_DELAY_MS', 300, 0, 10_000),
     },
     session: {
       secrets: secrets.length > 0 ? secrets : [randomBytes(32).toString('base64url')],

@@ -48,12 +48,15 @@ export class KeycloakAdmin {
     return ((await response.json()) as { access_token: string }).access_token;
   }
 
-  /** Any admin call; `path` is relative to /admin (e.g. `/realms/board/users`). Throws on non-2xx. */
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * Any admin call; `path` is relative to /admin (e.g. `/realms/board/users`). Throws on non-2xx.
+   * `token` (from `token()`) lets a test time the call itself, without the admin sign-in before it.
+   */
+  async request<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
     const response = await fetch(`${this.creds.url}/admin${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${await this.token()}`,
+        authorization: `Bearer ${token ?? (await this.token())}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -106,11 +109,6 @@ export class KeycloakAdmin {
     const notBefore = Math.floor(Date.now() / 1000);
     await this.request('PUT', `/realms/${this.realm}`, { realm: this.realm, notBefore });
     return notBefore;
-  }
-
-  /** Revocation → "Push": Keycloak POSTs `k_push_not_before` to every client's admin URL. */
-  async pushRevocation(): Promise<{ successRequests?: string[]; failedRequests?: string[] }> {
-    return this.request('POST', `/realms/${this.realm}/push-revocation`);
   }
 
   /** The client representation (by clientId), for checks and for re-pointing URLs at a running server. */
