@@ -6,15 +6,25 @@ import { decodeProtectedHeader, errors } from 'jose';
  */
 export type Fail = (reason: string) => never;
 
-/** alg must be the one expected (never `none`, never HMAC); `typ`, if present, one of `acceptedTyp` (lower case, "application/" optional). */
-export function checkJwsHeader(header: Record<string, unknown>, expectedAlg: string, acceptedTyp: ReadonlySet<string>, fail: Fail): void {
+/**
+ * alg must be the one expected (never `none`, never HMAC); `typ`, if present, one of `acceptedTyp`
+ * (lower case; compared case-insensitively, "application/" optional, RFC 7515 §4.1.9), which
+ * `typLabel` names in the refusal.
+ */
+export function checkJwsHeader(
+  header: Record<string, unknown>,
+  expectedAlg: string,
+  acceptedTyp: ReadonlySet<string>,
+  typLabel: string,
+  fail: Fail,
+): void {
   const alg = typeof header.alg === 'string' ? header.alg : '';
   if (alg === '' || alg.toLowerCase() === 'none') fail('the token is not signed (alg "none")');
   if (alg.startsWith('HS')) fail(`symmetric alg ${alg} is not accepted`);
   if (alg !== expectedAlg) fail(`alg ${alg} is not the expected ${expectedAlg}`);
   if (header.typ !== undefined) {
     const typ = String(header.typ).toLowerCase().replace(/^application\//, '');
-    if (!acceptedTyp.has(typ)) fail(`header typ "${String(header.typ)}" is not ${[...acceptedTyp].join(' or ')}`);
+    if (!acceptedTyp.has(typ)) fail(`header typ "${String(header.typ)}" is not ${typLabel}`);
   }
 }
 

@@ -48,7 +48,7 @@ const MAX_SESSION_IDS = 10_000;
  */
 export async function verifyAdminAction(token: string, policy: AdminActionPolicy): Promise<AdminAction> {
   const header = decodeJwsHeader(token, reject, 'admin action');
-  checkJwsHeader(header, policy.algorithm, ACCEPTED_TYP, reject);
+  checkJwsHeader(header, policy.algorithm, ACCEPTED_TYP, 'JWT', reject);
   let payloadBytes: Uint8Array;
   try {
     ({ payload: payloadBytes } = await compactVerify(token, policy.keys, { algorithms: [policy.algorithm] }));

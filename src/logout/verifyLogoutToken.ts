@@ -61,13 +61,15 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
   } catch (err) {
     // The header is read again only on failure, to say which rule the token broke.
     checkHeader(decodeJwsHeader(token, reject, 'logout_token'), policy.algorithm);
+    // jose checks the claims after the signature: an expired token still tells the provider's clock.
+    if (err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired) reportIssuedAt(err.payload, policy);
     if (keysUnavailable(err)) {
       throw new SigningKeysUnavailable(`the issuer's signing keys could not be fetched: ${(err as Error).message}`);
     }
     reject(describeJoseError(err as errors.JOSEError));
   }
   checkHeader(header, policy.algorithm);
-  if (typeof payload.iat === 'number') policy.onIssuedAt?.(payload.iat);
+  reportIssuedAt(payload, policy);
 
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + policy.clockToleranceSeconds) {
@@ -88,7 +90,11 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
 }
 
 function checkHeader(header: Record<string, unknown>, expectedAlg: string): void {
-  checkJwsHeader(header, expectedAlg, ACCEPTED_TYP, reject);
+  checkJwsHeader(header, expectedAlg, ACCEPTED_TYP, 'logout+jwt or JWT', reject);
+}
+
+function reportIssuedAt(payload: JWTPayload, policy: LogoutTokenPolicy): void {
+  if (typeof payload.iat === 'number') policy.onIssuedAt?.(payload.iat);
 }
 
 function optionalId(payload: JWTPayload, claim: 'sub' | 'sid'): string | undefined {

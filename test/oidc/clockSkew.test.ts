@@ -53,6 +53,16 @@ describe("the provider's clock against ours", () => {
     expect(JSON.parse(warned[0]!)).toMatchObject({ offsetSeconds: expect.any(Number), toleranceSeconds: 30 });
   });
 
+  it('when the provider runs 5 minutes behind, then its tokens read as expired and the offset shows why', async () => {
+    const app = world.apps[0]!;
+    const response = await post(app, await aheadBy(-300));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error_description: expect.stringContaining('expired') });
+    const offset = await offsetMetric(app);
+    expect(offset).toBeLessThan(-295);
+    expect(offset).toBeGreaterThanOrEqual(-301);
+  });
+
   it('when OIDC_CLOCK_TOLERANCE_SECONDS covers the offset, then the same tokens are accepted and nothing is logged', async () => {
     const tolerant = await startTestApp({ issuer: world.op.issuer, env: { OIDC_CLOCK_TOLERANCE_SECONDS: '90', REDIS_PREFIX: `${world.prefix}tolerant:` }, awaitSchema: false });
     try {
