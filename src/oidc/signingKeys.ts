@@ -19,7 +19,8 @@ export interface SigningKeysOptions {
  * failing, so a token signed with a key the provider published a moment ago verifies (jose's
  * createRemoteJWKSet refuses it for its whole 30 s cooldown), while a flood of made-up `kid`s costs
  * the provider one request per cooldown. A set past `cacheMaxAgeMs` whose refetch fails keeps
- * serving: a JWKS outage does not stop logouts signed with known keys.
+ * serving: a JWKS outage does not stop logouts signed with known keys. The set is first fetched
+ * at creation, ahead of the first token.
  *
  * Errors: jose's `JWKSNoMatchingKey` (no key fits, even after a fetch), `JWKSInvalid` (the provider
  * served no valid JWKS); a network failure, timeout or non-200 answer is a plain `Error`.
@@ -48,6 +49,8 @@ export function createSigningKeys(url: URL, options: SigningKeysOptions): JWTVer
     }
   };
   const load = (): Promise<void> => (pending ??= fetchSet().finally(() => (pending = undefined)));
+  // Fetched ahead of the first token: a logout is not kept waiting on it.
+  void load().catch(() => undefined);
 
   return async (header, token) => {
     if (!local) await load();
