@@ -18,8 +18,8 @@ import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard
 
 /**
  * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
- * endpoint, Keycloak's admin-URL actions and health checks (no cookie, no CORS), CORS and the session, the event stream, security
- * headers, the other routes, 404 and the one error handler.
+ * endpoint, Keycloak's admin-URL actions and health checks (no cookie, no CORS), CORS and the
+ * session, the event stream, security headers, the other routes, 404 and the one error handler.
  */
 export function createApp(services: Services): Express {
   const { config, log, metrics } = services;
