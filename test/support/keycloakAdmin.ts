@@ -68,8 +68,10 @@ export class KeycloakAdmin {
 
   /** GET /admin/serverinfo → the running Keycloak's version, e.g. "26.7.3". */
   async serverVersion(): Promise<string> {
-    const info = await this.request<{ systemInfo: { version: string } }>('GET', '/serverinfo');
-    return info.systemInfo.version;
+    const info = await this.request<{ systemInfo?: { version?: string } }>('GET', '/serverinfo');
+    const version = info.systemInfo?.version;
+    if (!version) throw new Error('GET /admin/serverinfo carries no systemInfo.version on this Keycloak');
+    return version;
   }
 
   async findUser(username: string): Promise<KeycloakUser> {
