@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutToken, verifyLogoutToken } from '../../src/logout/verifyLogoutToken.js';
 import { createOidcClient, type OidcClient } from '../../src/oidc/oidcClient.js';
+import { createSigningKeys } from '../../src/oidc/signingKeys.js';
 
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -86,5 +87,35 @@ describe('a signing key rotated at the provider', () => {
       expect((result as Error).message).toMatch(/no key of the issuer matches/);
     }
     expect(fetches - before).toBe(1);
+  });
+
+  it('when the cached set is stale and the JWKS endpoint fails, then the known keys keep verifying', async () => {
+    let up = true;
+    const flaky = createServer((_req, res) => {
+      if (!up) {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: published }));
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    try {
+      let now = Date.now();
+      const getKey = createSigningKeys(new URL(`http://127.0.0.1:${(flaky.address() as AddressInfo).port}/jwks`), {
+        cooldownMs: 0,
+        cacheMaxAgeMs: 60_000,
+        timeoutMs: 2000,
+        now: () => now,
+      });
+      const policy = { issuer, audience: 'board-bff', algorithm: 'RS256', keys: getKey, clockToleranceSeconds: 30 };
+      await verifyLogoutToken(await sign('k3'), policy);
+      up = false;
+      now += 120_000;
+      await expect(verifyLogoutToken(await sign('k3'), policy)).resolves.toMatchObject({ sub: 'alice' });
+    } finally {
+      await new Promise<void>((resolve) => flaky.close(() => resolve()));
+    }
   });
 });
