@@ -27,10 +27,18 @@ export interface Config {
     scopes: string;
     idTokenAlg: string;
     clockToleranceSeconds: number;
+    /** Least time between two fetches of the issuer's JWKS (an unknown `kid` waits for the next one). */
+    jwksCooldownMs: number;
     httpTimeoutMs: number;
     /** Plain-http issuer (development, or loopback in tests). */
     allowInsecureRequests: boolean;
     rolesClaim: string;
+    /** Where Keycloak's admin-URL actions arrive: `<path>/k_logout`, `<path>/k_push_not_before` (the client's admin URL is BASE_URL + path). */
+    keycloakAdminPath: string;
+    /** The realm key's alg that signs admin actions. */
+    adminActionAlg: string;
+    /** Wait before re-checking a signed-out user's other sessions with the provider (ms). */
+    logoutRecheckDelayMs: number;
   };
   session: {
     secrets: string[];
@@ -66,6 +74,9 @@ export interface Config {
 type Env = Record<string, string | undefined>;
 
 /** The only reader of the environment: every other module receives `Config`. */
+/** Asymmetric JWS algorithms only: a logout token or admin action is never accepted with "none" or an HMAC key. */
+const ASYMMETRIC_JWS_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+
 export function loadConfig(env: Env = process.env): Config {
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
@@ -199,12 +210,15 @@ export function loadConfig(env: Env = process.env): Config {
       clientId: required('CLIENT_ID'),
       clientSecret: required('CLIENT_SECRET'),
       scopes,
-      // Asymmetric JWS algorithms only: a logout token is never accepted with "none" or an HMAC key.
-      idTokenAlg: oneOf('OIDC_ID_TOKEN_ALG', ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'], 'RS256'),
+      idTokenAlg: oneOf('OIDC_ID_TOKEN_ALG', ASYMMETRIC_JWS_ALGS, 'RS256'),
       clockToleranceSeconds: int('OIDC_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+      jwksCooldownMs: int('OIDC_JWKS_COOLDOWN_MS', 2000, 0, 10_000),
       httpTimeoutMs: int('OIDC_HTTP_TIMEOUT_MS', 5000, 100, 60_000),
       allowInsecureRequests: issuerUrl.protocol === 'http:',
       rolesClaim,
+      keycloakAdminPath: urlPath('KEYCLOAK_ADMIN_PATH', read('KEYCLOAK_ADMIN_PATH') ?? '/auth/keycloak'),
+      adminActionAlg: oneOf('KEYCLOAK_ADMIN_ACTION_ALG', ASYMMETRIC_JWS_ALGS, 'RS256'),
+      logoutRecheckDelayMs: int('LOGOUT_RECHECK_DELAY_MS', 300, 0, 10_000),
     },
     session: {
       secrets: secrets.length > 0 ? secrets : [randomBytes(32).toString('base64url')],
@@ -239,6 +253,14 @@ export function loadConfig(env: Env = process.env): Config {
       graceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
     },
   };
+}
+
+/** An absolute path without a trailing slash, query or odd characters, for mounting routes. */
+function urlPath(name: string, raw: string): string {
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(raw)) {
+    throw new ConfigError(`${name} must be a path like /auth/keycloak (no trailing slash, query or special characters), got "${raw}"`);
+  }
+  return raw;
 }
 
 function isLoopback(hostname: string): boolean {

@@ -11,7 +11,10 @@ import { createSseHub, type SseHub } from './events/sseHub.js';
 import type { ReadinessCheck } from './http/healthRoutes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createBackchannelLogout, type BackchannelLogout } from './logout/backchannelLogout.js';
+import { createAdminActions, type ApplyAdminAction } from './logout/adminActions.js';
+import { createIssuerNotBefore, type IssuerNotBefore } from './logout/notBefore.js';
 import { createReplayCache } from './logout/replayCache.js';
+import { createUserRecheck, type UserRecheck } from './logout/userRecheck.js';
 import { createOidcClient, type OidcClient } from './oidc/oidcClient.js';
 import { createLivenessMonitor, type LivenessMonitor } from './sessions/livenessMonitor.js';
 import { createLivenessSchedule, type LivenessSchedule } from './sessions/livenessSchedule.js';
@@ -43,6 +46,9 @@ export interface Services {
   refresh: RefreshTokens;
   liveness: LivenessMonitor;
   backchannelLogout: BackchannelLogout;
+  adminActions: ApplyAdminAction;
+  notBefore: IssuerNotBefore;
+  userRecheck: UserRecheck;
   sse: SseHub;
   board: Board;
   provisionUser: ProvisionUser;
@@ -71,7 +77,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const kv = redis ? createRedisKv(redis) : createMemoryKv();
   const bus = redis && subscriber ? createRedisBus(redis, subscriber, prefix, log) : createMemoryBus(log);
 
-  const oidc = createOidcClient(config.oidc, log);
+  const oidc = createOidcClient(config.oidc, log, { onClockOffset: (seconds) => metrics.providerClockOffset.set(seconds) });
   const tombstones = createTombstones(kv, prefix);
   const store = createSessionStore({ redis, prefix, idleSeconds: config.session.idleSeconds, tombstones });
   const index = createSessionIndex(kv, prefix);
@@ -120,6 +126,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     onStreamsChanged: (count) => metrics.sseStreams.set(count),
     onDropped: () => metrics.sseDropped.inc(),
   });
+  const userRecheck = createUserRecheck({ index, liveness, delayMs: config.oidc.logoutRecheckDelayMs, log });
   const backchannelLogout = createBackchannelLogout({
     oidc,
     clientId: config.oidc.clientId,
@@ -127,6 +134,20 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     clockToleranceSeconds: config.oidc.clockToleranceSeconds,
     replay: createReplayCache(kv, prefix),
     index,
+    revoke,
+    recheck: userRecheck,
+    log,
+  });
+  const notBefore = createIssuerNotBefore(kv, prefix, config.session.absoluteSeconds * 1000);
+  const adminActions = createAdminActions({
+    oidc,
+    clientId: config.oidc.clientId,
+    algorithm: config.oidc.adminActionAlg,
+    clockToleranceSeconds: config.oidc.clockToleranceSeconds,
+    replay: createReplayCache(kv, prefix, 'admin'),
+    notBefore,
+    index,
+    store,
     revoke,
     log,
   });
@@ -165,6 +186,9 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     refresh,
     liveness,
     backchannelLogout,
+    adminActions,
+    notBefore,
+    userRecheck,
     sse,
     board,
     provisionUser: (identity) => board.users.provisionUser(identity),
@@ -178,6 +202,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     async close() {
       sse.closeAll();
       oidc.stop();
+      userRecheck.stop();
       await liveness.stop();
       await bus.close();
       await board.close();

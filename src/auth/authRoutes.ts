@@ -84,6 +84,8 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
 
     const callbackUrl = new URL(req.originalUrl, config.baseUrl);
     const tokens = await exchangeCode(deps.oidc.configuration(), callbackUrl, login);
+    const issuedAt = tokens.claims()?.iat;
+    if (issuedAt !== undefined) deps.oidc.observeIssuedAt(issuedAt);
     const previous = sessionOf(res);
     if (previous.state === 'live') await deps.revoke([previous.sid], 'logout');
     await completeLogin(req, res, tokens, deps);

@@ -5,7 +5,9 @@ import cors from 'cors';
 import { createAuthRouter } from '../auth/authRoutes.js';
 import { createBoardRouter } from '../board/boardRoutes.js';
 import type { Services } from '../services.js';
+import { createAdminActionHandler } from '../logout/adminActionHandler.js';
 import { createBackchannelHandler } from '../logout/backchannelHandler.js';
+import { sessionIssuedAt } from '../logout/notBefore.js';
 import { createAccountRouter } from './accountRoutes.js';
 import { createCsrfGuard } from './csrf.js';
 import { createErrorHandler } from './errorHandler.js';
@@ -16,8 +18,8 @@ import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard
 
 /**
  * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
- * endpoint and health checks (no cookie, no CORS), CORS and the session, the event stream, security
- * headers, the other routes, 404 and the one error handler.
+ * endpoint, Keycloak's admin-URL actions and health checks (no cookie, no CORS), CORS and the
+ * session, the event stream, security headers, the other routes, 404 and the one error handler.
  */
 export function createApp(services: Services): Express {
   const { config, log, metrics } = services;
@@ -27,6 +29,7 @@ export function createApp(services: Services): Express {
     revoke: services.revoke,
     handleOf: services.handleOf,
     skewMs: config.session.refreshSkewSeconds * 1000,
+    issuedBeforeNotBefore: async (auth) => sessionIssuedAt(auth) < (await services.notBefore.get(auth.issuer)),
   });
   const allowed = new Set(config.allowedOrigins);
 
@@ -53,6 +56,12 @@ export function createApp(services: Services): Express {
     .route('/auth/backchannel-logout')
     .post(createBackchannelHandler({ logout: services.backchannelLogout, metrics }))
     .all((req, _res, next) => next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; POST a logout_token`, { headers: { Allow: 'POST' } })));
+  for (const [action, kind] of [['k_logout', 'LOGOUT'], ['k_push_not_before', 'PUSH_NOT_BEFORE']] as const) {
+    app
+      .route(`${config.oidc.keycloakAdminPath}/${action}`)
+      .post(createAdminActionHandler(kind, { apply: services.adminActions, metrics }))
+      .all((req, _res, next) => next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; POST the admin action`, { headers: { Allow: 'POST' } })));
+  }
   app.use(createHealthRouter({ checks: services.readinessChecks, metrics, timeoutMs: 2000 }));
 
   app.use(

@@ -23,6 +23,17 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    adminActions: new Counter({
+      name: 'bff_keycloak_admin_actions_total',
+      help: 'Keycloak admin-URL actions (k_logout, k_push_not_before) by action and result',
+      labelNames: ['action', 'result'] as const,
+      registers: [registry],
+    }),
+    providerClockOffset: new Gauge({
+      name: 'bff_oidc_clock_offset_seconds',
+      help: "The OpenID Provider's clock minus ours, from the iat of the latest verified token (about -1 when they agree)",
+      registers: [registry],
+    }),
     revocations: new Counter({
       name: 'bff_sessions_revoked_total',
       help: 'Sessions revoked, by reason',

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { RequestSession } from '../sessions/authState.js';
+import type { AuthState, RequestSession } from '../sessions/authState.js';
 import type { RefreshTokens } from '../sessions/refreshTokens.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import { HttpError } from './httpError.js';
@@ -42,6 +42,8 @@ export function createSessionGuard(deps: {
   revoke: RevokeSessions;
   handleOf: (sid: string) => string;
   skewMs: number;
+  /** True when the session's tokens predate the issuer-wide not-before (Keycloak admin actions). */
+  issuedBeforeNotBefore?: (auth: AuthState) => Promise<boolean>;
 }): SessionGuard {
   const resolve = async (req: Request): Promise<RequestSession> => {
     const data = req.session;
@@ -53,6 +55,12 @@ export function createSessionGuard(deps: {
     if (auth.absoluteExpiresAt <= Date.now()) {
       await deps.revoke([sid], 'expired');
       return { state: 'revoked', revocation: { reason: 'expired', at: new Date().toISOString() } };
+    }
+    // Issuer-wide not-before (Keycloak "Sign out all", "Revocation → Push"): the sweep revoked what
+    // it found; this catches a session it missed, or one restored from an old record.
+    if (await deps.issuedBeforeNotBefore?.(auth)) {
+      await deps.revoke([sid], 'backchannel_logout');
+      return { state: 'revoked', revocation: { reason: 'backchannel_logout', at: new Date().toISOString() } };
     }
     if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sid)) === 'revoked') {
       return { state: 'revoked', revocation: { reason: 'provider_session_ended', at: new Date().toISOString() } };

@@ -1,16 +1,19 @@
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import type { ReplayCache } from './replayCache.js';
+import type { UserRecheck } from './userRecheck.js';
 import { InvalidLogoutToken, verifyLogoutToken } from './verifyLogoutToken.js';
 
 export type BackchannelLogout = (logoutToken: string) => Promise<{ revoked: number }>;
 
 /**
- * Verifies a logout token, refuses a replayed `jti`, and revokes exactly the sessions it names:
- * with `sid`, that provider session's (and, when `sub` is there too, only those of that user);
- * with `sub` alone, all of that user's sessions at this issuer.
+ * Verifies a logout token, refuses a `jti` already processed, and revokes exactly the sessions it
+ * names: with `sid`, that provider session's (and, when `sub` is there too, only those of that
+ * user); with `sub` alone, all of that user's sessions at this issuer. The `jti` is remembered only
+ * once the revocation succeeded (see ReplayCache), so a token answered 503 can be retried. A token
+ * naming both `sid` and `sub` has the user's other sessions re-checked with the provider (UserRecheck).
  */
 export function createBackchannelLogout(deps: {
   oidc: OidcClient;
@@ -20,6 +23,8 @@ export function createBackchannelLogout(deps: {
   replay: ReplayCache;
   index: SessionIndex;
   revoke: RevokeSessions;
+  /** A token naming `sub` makes that user's remaining sessions be checked with the provider. */
+  recheck: UserRecheck;
   log: Logger;
 }): BackchannelLogout {
   let issuer: string | undefined;
@@ -31,19 +36,17 @@ export function createBackchannelLogout(deps: {
       algorithm: deps.algorithm,
       keys: deps.oidc.signingKeys(),
       clockToleranceSeconds: deps.clockToleranceSeconds,
+      onIssuedAt: deps.oidc.observeIssuedAt,
     });
-    const rememberUntil = (claims.exp + deps.clockToleranceSeconds) * 1000;
-    if (!(await deps.replay.remember(claims.iss, claims.jti, rememberUntil))) {
-      throw new InvalidLogoutToken('this jti was already used (replay)');
-    }
-    try {
-      const sids = await sessionsNamedBy(claims, deps.index);
-      return { revoked: await deps.revoke(sids, 'backchannel_logout') };
-    } catch (err) {
-      // Let the provider's retry through: this token was not processed.
-      await deps.replay.forget(claims.iss, claims.jti).catch(() => undefined);
-      throw err;
-    }
+    if (await deps.replay.seen(claims.iss, claims.jti)) throw new InvalidLogoutToken('this jti was already used (replay)');
+    const revoked = await deps.revoke(await sessionsNamedBy(claims, deps.index), 'backchannel_logout');
+    // The sessions are dead whatever happens next: a lost marker weakens replay protection for
+    // this one token, it must not turn a done logout into a 503 the provider would retry.
+    await deps.replay
+      .remember(claims.iss, claims.jti, (claims.exp + deps.clockToleranceSeconds) * 1000)
+      .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'logout token processed but its jti could not be recorded'));
+    if (claims.sub !== undefined && claims.sid !== undefined) deps.recheck.schedule(claims.iss, claims.sub);
+    return { revoked };
   };
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../http/httpError.js';
+import { readBody } from './readBody.js';
 
 /**
  * Reads a small `application/x-www-form-urlencoded` body (UTF-8, no content encoding) into
@@ -16,27 +17,5 @@ export async function readForm(req: IncomingMessage, limitBytes: number): Promis
   if (charset && !/^utf-?8$/i.test(charset)) {
     throw new HttpError(415, 'unsupported_media_type', `Charset ${charset} is not supported; send UTF-8`);
   }
-  if (req.headers['content-encoding'] && req.headers['content-encoding'] !== 'identity') {
-    throw new HttpError(415, 'unsupported_media_type', 'Compressed bodies are not accepted here');
-  }
-  const tooLarge = () => new HttpError(413, 'payload_too_large', `The body is larger than ${limitBytes} bytes`);
-  if (Number(req.headers['content-length'] ?? 0) > limitBytes) throw tooLarge();
-
-  const body = await new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limitBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', (err) => reject(new HttpError(400, 'invalid_request', 'The request body could not be read', { cause: err })));
-  });
-  return new URLSearchParams(body.toString('utf8'));
+  return new URLSearchParams((await readBody(req, limitBytes)).toString('utf8'));
 }

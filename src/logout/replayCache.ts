@@ -1,19 +1,31 @@
 import { createHash } from 'node:crypto';
 import type { Kv } from '../storage/kv.js';
 
-/** Remembers logout-token `jti`s per issuer, shared by every replica, until the token could no longer verify. */
+/**
+ * Remembers which signed one-time messages (a logout token's `jti`, an admin action's `id`) were
+ * processed, per issuer and kind, shared by every replica, until the message could no longer verify.
+ *
+ * The marker means "processed", so it is written only after the work succeeded: a Redis command
+ * that timed out may still run later, and a marker written before the work (SET NX, then DEL on
+ * failure) survives a stall whenever the SET runs and the compensating DEL does not, turning the
+ * provider's retry of a 503 into a "replay". Two copies racing through at once both do the work,
+ * which is idempotent (revocation).
+ */
 export interface ReplayCache {
-  /** False when this (issuer, jti) was seen before. */
-  remember(issuer: string, jti: string, untilMs: number): Promise<boolean>;
-  /** Undoes `remember` when processing failed, so the provider's retry is not taken for a replay. */
-  forget(issuer: string, jti: string): Promise<void>;
+  /** True when this id was already processed. */
+  seen(issuer: string, id: string): Promise<boolean>;
+  /** Records a processed id until `untilMs` (epoch ms). */
+  remember(issuer: string, id: string, untilMs: number): Promise<void>;
 }
 
-export function createReplayCache(kv: Kv, prefix: string, now: () => number = Date.now): ReplayCache {
-  const key = (issuer: string, jti: string) =>
-    `${prefix}jti:${createHash('sha256').update(`${issuer}\n${jti}`).digest('base64url').slice(0, 32)}`;
+/** `kind` keeps namespaces apart: `jti` (logout tokens), `admin` (Keycloak admin actions). */
+export function createReplayCache(kv: Kv, prefix: string, kind = 'jti', now: () => number = Date.now): ReplayCache {
+  const key = (issuer: string, id: string) =>
+    `${prefix}${kind}:${createHash('sha256').update(`${issuer}\n${id}`).digest('base64url').slice(0, 32)}`;
   return {
-    remember: (issuer, jti, untilMs) => kv.set(key(issuer, jti), '1', Math.max(untilMs - now(), 1000), true),
-    forget: (issuer, jti) => kv.del(key(issuer, jti)),
+    seen: async (issuer, id) => (await kv.get(key(issuer, id))) !== null,
+    async remember(issuer, id, untilMs) {
+      await kv.set(key(issuer, id), '1', Math.max(untilMs - now(), 1000));
+    },
   };
 }

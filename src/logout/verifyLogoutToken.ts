@@ -1,4 +1,5 @@
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { checkJwsHeader, decodeJwsHeader, describeJoseError, isCompactJws, keysUnavailable } from './jwsChecks.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -21,6 +22,8 @@ export interface LogoutTokenPolicy {
   keys: JWTVerifyGetKey;
   clockToleranceSeconds: number;
   now?: () => Date;
+  /** Told the `iat` of every token whose signature verified, before the time checks (clock-offset measurement). */
+  onIssuedAt?: (issuedAtSeconds: number) => void;
 }
 
 export interface LogoutClaims {
@@ -36,9 +39,6 @@ export interface LogoutClaims {
 // the "application/" prefix may be present and the value compares case-insensitively).
 const ACCEPTED_TYP = new Set(['logout+jwt', 'jwt']);
 const MAX_ID_LENGTH = 1024;
-// RFC 7515 §7.1: three base64url segments. jose's decoder skips stray characters (spaces, padding),
-// which would let many strings stand for one token.
-const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 /**
  * Verifies a back-channel logout token completely: signature and alg, `typ`, iss, aud, iat, exp,
@@ -46,8 +46,8 @@ const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
  * Replay of `jti` is the caller's business: it needs shared storage.
  */
 export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy): Promise<LogoutClaims> {
-  if (!COMPACT_JWS.test(token)) {
-    checkHeader(decodeHeader(token), policy.algorithm); // names the rule an unsigned token (alg none, no signature) breaks
+  if (!isCompactJws(token)) {
+    checkHeader(decodeJwsHeader(token, reject, 'logout_token'), policy.algorithm); // names the rule an unsigned token (alg none, no signature) breaks
     reject('the logout_token is not a JWS in compact serialization');
   }
   const now = policy.now?.() ?? new Date();
@@ -64,13 +64,16 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
     }));
   } catch (err) {
     // The header is read again only on failure, to say which rule the token broke.
-    checkHeader(decodeHeader(token), policy.algorithm);
+    checkHeader(decodeJwsHeader(token, reject, 'logout_token'), policy.algorithm);
+    // jose checks the claims after the signature: an expired token still tells the provider's clock.
+    if (err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired) reportIssuedAt(err.payload, policy);
     if (keysUnavailable(err)) {
       throw new SigningKeysUnavailable(`the issuer's signing keys could not be fetched: ${(err as Error).message}`);
     }
     reject(describeJoseError(err as errors.JOSEError));
   }
   checkHeader(header, policy.algorithm);
+  reportIssuedAt(payload, policy);
 
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + policy.clockToleranceSeconds) {
@@ -91,22 +94,11 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
 }
 
 function checkHeader(header: Record<string, unknown>, expectedAlg: string): void {
-  const alg = typeof header.alg === 'string' ? header.alg : '';
-  if (alg === '' || alg.toLowerCase() === 'none') reject('the token is not signed (alg "none")');
-  if (alg.startsWith('HS')) reject(`symmetric alg ${alg} is not accepted`);
-  if (alg !== expectedAlg) reject(`alg ${alg} is not the expected ${expectedAlg}`);
-  if (header.typ !== undefined) {
-    const typ = String(header.typ).toLowerCase().replace(/^application\//, '');
-    if (!ACCEPTED_TYP.has(typ)) reject(`header typ "${String(header.typ)}" is not logout+jwt or JWT`);
-  }
+  checkJwsHeader(header, expectedAlg, ACCEPTED_TYP, 'logout+jwt or JWT', reject);
 }
 
-function decodeHeader(token: string): Record<string, unknown> {
-  try {
-    return decodeProtectedHeader(token);
-  } catch {
-    return reject('the logout_token is not a JWS in compact serialization');
-  }
+function reportIssuedAt(payload: JWTPayload, policy: LogoutTokenPolicy): void {
+  if (typeof payload.iat === 'number') policy.onIssuedAt?.(payload.iat);
 }
 
 function optionalId(payload: JWTPayload, claim: 'sub' | 'sid'): string | undefined {
@@ -114,21 +106,6 @@ function optionalId(payload: JWTPayload, claim: 'sub' | 'sid'): string | undefin
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '' || value.length > MAX_ID_LENGTH) reject(`${claim} must be a non-empty string`);
   return value as string;
-}
-
-/** Fetching the JWKS failed (network, timeout, non-200, malformed set): the provider's fault, not the token's. */
-function keysUnavailable(err: unknown): boolean {
-  if (!(err instanceof errors.JOSEError)) return true;
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return true;
-  return err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/i.test(err.message);
-}
-
-function describeJoseError(err: errors.JOSEError): string {
-  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim} is invalid: ${err.message}`;
-  if (err instanceof errors.JWTExpired) return 'the token has expired (exp)';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the token (kid)';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the signature does not verify';
-  return err.message;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,8 +1,10 @@
 import * as client from 'openid-client';
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { HttpError } from '../http/httpError.js';
 import type { Config } from '../config.js';
 import { describeError, type Logger } from '../logger.js';
+import { createClockSkewMonitor } from './clockSkew.js';
+import { createSigningKeys } from './signingKeys.js';
 
 /**
  * The relying party's view of the provider: discovery runs at start-up and is retried with backoff
@@ -15,14 +17,21 @@ export interface OidcClient {
   whenReady(): Promise<void>;
   /** The openid-client configuration; throws 503 while discovery has not succeeded. */
   configuration(): client.Configuration;
-  /** Keys for logout-token signatures: the issuer's `jwks_uri`, cached, refetched on an unknown `kid`. */
+  /** Keys for logout tokens and admin actions: the issuer's `jwks_uri`, cached, refetched on an unknown `kid` (see createSigningKeys). */
   signingKeys(): JWTVerifyGetKey;
+  /** Reports the `iat` of a fresh, verified token from the provider: its clock offset is measured (see createClockSkewMonitor). */
+  observeIssuedAt(issuedAtSeconds: number): void;
   stop(): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
 
-export function createOidcClient(oidc: Config['oidc'], log: Logger): OidcClient {
+export function createOidcClient(
+  oidc: Config['oidc'],
+  log: Logger,
+  options: { onClockOffset?: (offsetSeconds: number) => void } = {},
+): OidcClient {
+  const clock = createClockSkewMonitor({ toleranceSeconds: oidc.clockToleranceSeconds, log, onOffset: options.onClockOffset });
   let configuration: client.Configuration | undefined;
   let keys: JWTVerifyGetKey | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -45,13 +54,7 @@ export function createOidcClient(oidc: Config['oidc'], log: Logger): OidcClient 
       discovered.timeout = Math.ceil(oidc.httpTimeoutMs / 1000);
       const jwksUri = discovered.serverMetadata().jwks_uri;
       if (!jwksUri) throw new Error('the provider metadata has no jwks_uri');
-      keys = createRemoteJWKSet(new URL(jwksUri), {
-        timeoutDuration: oidc.httpTimeoutMs,
-        // An unknown kid triggers a refetch, but at most once per cooldown: a flood of tokens with
-        // made-up kids cannot turn into a flood of requests to the provider.
-        cooldownDuration: 30_000,
-        cacheMaxAge: 10 * 60_000,
-      });
+      keys = createSigningKeys(new URL(jwksUri), { cooldownMs: oidc.jwksCooldownMs, cacheMaxAgeMs: 10 * 60_000, timeoutMs: oidc.httpTimeoutMs });
       configuration = discovered;
       log.info({ issuer: oidc.issuer, attempt }, 'OpenID Provider metadata discovered');
       markReady();
@@ -82,6 +85,7 @@ export function createOidcClient(oidc: Config['oidc'], log: Logger): OidcClient 
       if (!keys) throw notReady();
       return keys;
     },
+    observeIssuedAt: (issuedAtSeconds) => clock.observe(issuedAtSeconds),
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -9,6 +9,12 @@ export interface LivenessMonitor {
   stop(): Promise<void>;
   /** One round: check every session that is due. Exposed for tests and benchmarks. */
   runOnce(): Promise<number>;
+  /**
+   * Checks these sessions against the provider now, whatever their schedule (a forced refresh-token
+   * grant; a refused grant revokes the session as `provider_session_ended`), at most `concurrency`
+   * at once. A session that no longer exists is left alone. Never throws: failures are logged.
+   */
+  recheck(sids: readonly string[]): Promise<void>;
 }
 
 export interface LivenessDeps {
@@ -73,7 +79,18 @@ export function createLivenessMonitor(deps: LivenessDeps): LivenessMonitor {
     return running;
   };
 
+  const recheck = async (sids: readonly string[]): Promise<void> => {
+    for (let i = 0; i < sids.length; i += concurrency) {
+      await Promise.all(
+        sids.slice(i, i + concurrency).map((sid) =>
+          deps.refresh(sid, { force: true }).catch((err) => deps.log.warn({ err: describeError(err) }, 'session re-check failed')),
+        ),
+      );
+    }
+  };
+
   return {
+    recheck,
     start() {
       if (deps.intervalMs <= 0 || timer) return;
       timer = setInterval(() => {

@@ -69,7 +69,10 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
 
     auth.tokens = toTokenSet(response, auth.tokens);
     const claims = response.claims();
-    if (claims) auth.user = userFromClaims(claims, deps.rolesClaim);
+    if (claims) {
+      deps.oidc.observeIssuedAt(claims.iat);
+      auth.user = userFromClaims(claims, deps.rolesClaim);
+    }
     if (await deps.tombstones.get(sid)) return 'revoked';
     return (await deps.store.write(sid, data)) === 'revoked' ? 'revoked' : 'refreshed';
   };

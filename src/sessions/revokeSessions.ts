@@ -25,8 +25,9 @@ export interface RevokeDeps {
  * The one way a session ends, whatever ended it (back-channel logout, local logout, another
  * device, a dead provider session, expiry). Per session, in an order where every intermediate
  * state is safe: tombstone first (the cookie reads "revoked" from now on), then the record, then
- * the index and schedule entries, then `session_invalidated` on the session's topic, which reaches
- * its streams on whichever replica holds them. Returns how many sessions still existed.
+ * `session_invalidated` on the session's topic, which reaches its streams on whichever replica
+ * holds them, then the index and schedule entries. Every step may be repeated (a retry after a
+ * timeout whose command ran anyway). Returns how many sessions still existed.
  */
 export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
   const revokeOne = async (sid: string, reason: RevocationReason): Promise<boolean> => {
@@ -36,11 +37,13 @@ export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
     const ttlMs = auth ? Math.max(auth.absoluteExpiresAt - Date.now(), 60_000) : deps.absoluteLifetimeMs;
     await deps.tombstones.put(sid, { reason, at }, ttlMs);
     await deps.store.remove(sid);
+    await deps.bus.publish(topics.session(deps.handleOf(sid)), createEvent('session_invalidated', { reason }));
+    // Index entries go last: a revocation that fails before this point (a timed-out command) is
+    // retried by whoever asked, and the retry finds the session through the index again.
     await Promise.all([
       auth ? deps.index.remove({ sid, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid }) : undefined,
       deps.schedule.untrack(sid),
     ]);
-    await deps.bus.publish(topics.session(deps.handleOf(sid)), createEvent('session_invalidated', { reason }));
     return auth !== undefined;
   };
 

@@ -41,6 +41,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       frontendUrl,
       // Keycloak posts to A while the browser's stream is on B: the revocation must cross replicas.
       backchannelLogoutUrl: `${replicaUrls[0]}/auth/backchannel-logout`,
+      // Keycloak's admin-URL actions (realm "Sign out all", "Revocation → Push") go to A as well.
+      adminUrl: `${replicaUrls[0]}/auth/keycloak`,
       clientSecret,
       accessTokenLifespanSeconds: ACCESS_TOKEN_LIFESPAN_SECONDS,
     });

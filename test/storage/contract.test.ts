@@ -5,6 +5,7 @@ import { createEvent, type AppEvent, type EventBus } from '../../src/events/even
 import { createMemoryBus } from '../../src/events/memoryBus.js';
 import { createRedisBus } from '../../src/events/redisBus.js';
 import { createLogger } from '../../src/logger.js';
+import { createIssuerNotBefore } from '../../src/logout/notBefore.js';
 import { createReplayCache } from '../../src/logout/replayCache.js';
 import { createSessionIndex } from '../../src/sessions/sessionIndex.js';
 import { createSessionStore, type SessionStore } from '../../src/sessions/sessionStore.js';
@@ -137,14 +138,27 @@ describe.each(twins)('storage contract: %s', (_name, make) => {
     expect(new Set(await index.all(10))).toEqual(new Set(['s2', 's3']));
   });
 
-  it('when a jti is remembered, then a second remember is refused until forgotten', async () => {
+  it('when a jti is remembered, then it reads as seen for that issuer and kind only, until its time is up', async () => {
     const replay = createReplayCache(twin.kv, twin.prefix);
     const jti = randomUUID();
-    expect(await replay.remember('iss', jti, Date.now() + 60_000)).toBe(true);
-    expect(await replay.remember('iss', jti, Date.now() + 60_000)).toBe(false);
-    expect(await replay.remember('other-iss', jti, Date.now() + 60_000)).toBe(true);
-    await replay.forget('iss', jti);
-    expect(await replay.remember('iss', jti, Date.now() + 60_000)).toBe(true);
+    expect(await replay.seen('iss', jti)).toBe(false);
+    await replay.remember('iss', jti, Date.now() + 60_000);
+    expect(await replay.seen('iss', jti)).toBe(true);
+    expect(await replay.seen('other-iss', jti)).toBe(false);
+    expect(await createReplayCache(twin.kv, twin.prefix, 'admin').seen('iss', jti)).toBe(false);
+    await replay.remember('iss', jti, Date.now() + 60_000);
+    expect(await replay.seen('iss', jti)).toBe(true);
+  });
+
+  it('when an issuer-wide not-before is raised, lowered or raised again, then the highest stands, per issuer', async () => {
+    const notBefore = createIssuerNotBefore(twin.kv, `${twin.prefix}${randomUUID()}:`, 60_000);
+    expect(await notBefore.get('iss')).toBe(0);
+    await notBefore.raise('iss', 1_800_000_100);
+    await notBefore.raise('iss', 1_800_000_050);
+    expect(await notBefore.get('iss')).toBe(1_800_000_100);
+    await notBefore.raise('iss', 1_800_000_200);
+    expect(await notBefore.get('iss')).toBe(1_800_000_200);
+    expect(await notBefore.get('other-iss')).toBe(0);
   });
 
   it('when a session is destroyed with a tombstone, then it loads as a revoked stand-in that is never written back', async () => {

@@ -23,6 +23,8 @@ export interface RealmSettings {
   frontendUrl: string;
   /** The replica Keycloak POSTs logout tokens to, as reachable from this machine. */
   backchannelLogoutUrl: string;
+  /** The client's admin URL (Keycloak POSTs `k_logout` / `k_push_not_before` under it), as reachable from this machine. */
+  adminUrl: string;
   clientSecret: string;
   accessTokenLifespanSeconds: number;
 }
@@ -40,12 +42,14 @@ export interface KeycloakServer {
 /** The values of the realm file's placeholders; `backchannelHost` rewrites the host for a container. */
 export function realmVariables(settings: RealmSettings, backchannelHost?: string): Record<string, string> {
   const backchannel = new URL(settings.backchannelLogoutUrl);
-  if (backchannelHost) backchannel.hostname = backchannelHost;
+  const admin = new URL(settings.adminUrl);
+  if (backchannelHost) backchannel.hostname = admin.hostname = backchannelHost;
   return {
     BOARD_BFF_URL: settings.appUrls[0],
     BOARD_BFF_URL_2: settings.appUrls[1],
     BOARD_FRONTEND_URL: settings.frontendUrl,
     BOARD_BFF_BACKCHANNEL_LOGOUT_URL: backchannel.href,
+    BOARD_BFF_ADMIN_URL: admin.href.replace(/\/$/, ''),
     BOARD_BFF_CLIENT_SECRET: settings.clientSecret,
     BOARD_ACCESS_TOKEN_LIFESPAN: String(settings.accessTokenLifespanSeconds),
   };
@@ -137,6 +141,7 @@ async function useExistingKeycloak(url: string, settings: RealmSettings): Promis
       ...client,
       secret: wanted.secret,
       redirectUris: wanted.redirectUris,
+      adminUrl: wanted.adminUrl,
       webOrigins: wanted.webOrigins,
       attributes: { ...(client.attributes as Record<string, string>), ...wanted.attributes },
     });

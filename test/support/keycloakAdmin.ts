@@ -48,12 +48,15 @@ export class KeycloakAdmin {
     return ((await response.json()) as { access_token: string }).access_token;
   }
 
-  /** Any admin call; `path` is relative to /admin (e.g. `/realms/board/users`). Throws on non-2xx. */
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * Any admin call; `path` is relative to /admin (e.g. `/realms/board/users`). Throws on non-2xx.
+   * `token` (from `token()`) lets a test time the call itself, without the admin sign-in before it.
+   */
+  async request<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
     const response = await fetch(`${this.creds.url}/admin${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${await this.token()}`,
+        authorization: `Bearer ${token ?? (await this.token())}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -65,8 +68,10 @@ export class KeycloakAdmin {
 
   /** GET /admin/serverinfo → the running Keycloak's version, e.g. "26.7.3". */
   async serverVersion(): Promise<string> {
-    const info = await this.request<{ systemInfo: { version: string } }>('GET', '/serverinfo');
-    return info.systemInfo.version;
+    const info = await this.request<{ systemInfo?: { version?: string } }>('GET', '/serverinfo');
+    const version = info.systemInfo?.version;
+    if (!version) throw new Error('GET /admin/serverinfo carries no systemInfo.version on this Keycloak');
+    return version;
   }
 
   async findUser(username: string): Promise<KeycloakUser> {
@@ -96,6 +101,16 @@ export class KeycloakAdmin {
   /** Realm "Sign out all active sessions": sets the realm's not-before; Keycloak sends no logout token. */
   async logoutAll(): Promise<unknown> {
     return this.request('POST', `/realms/${this.realm}/logout-all`);
+  }
+
+  /**
+   * Realm → Sessions → Revocation → "Set to now": the realm's not-before becomes now (epoch seconds,
+   * as the admin console computes it); tokens issued before it are refused from now on. Returns it.
+   */
+  async setRealmNotBeforeNow(): Promise<number> {
+    const notBefore = Math.floor(Date.now() / 1000);
+    await this.request('PUT', `/realms/${this.realm}`, { realm: this.realm, notBefore });
+    return notBefore;
   }
 
   /** The client representation (by clientId), for checks and for re-pointing URLs at a running server. */

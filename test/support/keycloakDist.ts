@@ -41,6 +41,14 @@ function fetchDist(version: string): string {
   return result.stdout.trim().split('\n').pop()!;
 }
 
+/** "Keycloak - Version 26.4.7" in the distribution's version.txt → "26.4.7". */
+function distVersion(dist: string): string {
+  const text = readFileSync(join(dist, 'version.txt'), 'utf8');
+  const version = /Version\s+(\S+)/.exec(text)?.[1];
+  if (!version) throw new Error(`no version in ${join(dist, 'version.txt')}`);
+  return version;
+}
+
 function makeRunHome(dist: string): string {
   const home = mkdtempSync(join(tmpdir(), 'board-e2e-keycloak-'));
   mkdirSync(join(home, 'bin'));
@@ -168,7 +176,8 @@ export async function startKeycloakDist(settings: RealmSettings): Promise<Keyclo
   }
   releaseLock(true);
   const readyMs = Date.now() - started;
-  const running = await new KeycloakAdmin(admin, REALM).serverVersion();
+  // 26.4's serverinfo holds no systemInfo: the distribution names its version too.
+  const running = await new KeycloakAdmin(admin, REALM).serverVersion().catch(() => distVersion(dist));
   return {
     url: admin.url,
     issuer: `${admin.url}/realms/${REALM}`,

@@ -1,0 +1,80 @@
+import { describeError, type Logger } from '../logger.js';
+import type { OidcClient } from '../oidc/oidcClient.js';
+import type { RevokeSessions } from '../sessions/revokeSessions.js';
+import type { SessionIndex } from '../sessions/sessionIndex.js';
+import type { SessionStore } from '../sessions/sessionStore.js';
+import { sessionIssuedAt, type IssuerNotBefore } from './notBefore.js';
+import type { ReplayCache } from './replayCache.js';
+import { InvalidAdminAction, verifyAdminAction, type AdminActionKind } from './verifyAdminAction.js';
+
+/** Verifies and applies one Keycloak admin action (the raw JWS body); resolves with the sessions revoked. */
+export type ApplyAdminAction = (kind: AdminActionKind, token: string) => Promise<{ revoked: number }>;
+
+/** Sessions looked at by one not-before sweep; far above what one deployment holds. */
+const MAX_SWEPT_SESSIONS = 200_000;
+
+/**
+ * Keycloak's admin-URL actions, `LOGOUT` (realm "Sign out all active sessions": `notBefore` = now;
+ * or given sessions in `keycloakSessionIds`) and `PUSH_NOT_BEFORE` ("Revocation → Push"):
+ *  1. verify strictly (verifyAdminAction) and refuse an `id` already processed;
+ *  2. raise the issuer-wide not-before first, so that whatever the sweep misses (or a failure
+ *     half-way) is refused when next loaded;
+ *  3. revoke, as `backchannel_logout`, the named sessions and every session of this issuer whose
+ *     tokens were issued before `notBefore` — on every replica, streams told;
+ *  4. remember the `id` only then (as for logout tokens: a 503 can be retried).
+ */
+export function createAdminActions(deps: {
+  oidc: OidcClient;
+  clientId: string;
+  algorithm: string;
+  clockToleranceSeconds: number;
+  replay: ReplayCache;
+  notBefore: IssuerNotBefore;
+  index: SessionIndex;
+  store: SessionStore;
+  revoke: RevokeSessions;
+  log: Logger;
+  concurrency?: number;
+}): ApplyAdminAction {
+  const concurrency = deps.concurrency ?? 32;
+  let issuer: string | undefined;
+
+  const issuedBefore = async (iss: string, notBefore: number): Promise<string[]> => {
+    const sids = await deps.index.all(MAX_SWEPT_SESSIONS);
+    const doomed: string[] = [];
+    for (let i = 0; i < sids.length; i += concurrency) {
+      const batch = sids.slice(i, i + concurrency);
+      const records = await Promise.all(batch.map((sid) => deps.store.read(sid)));
+      records.forEach((data, j) => {
+        const auth = data?.auth;
+        if (auth && auth.issuer === iss && sessionIssuedAt(auth) < notBefore) doomed.push(batch[j]!);
+      });
+    }
+    return doomed;
+  };
+
+  return async (kind, token) => {
+    issuer ??= deps.oidc.configuration().serverMetadata().issuer;
+    const action = await verifyAdminAction(token, {
+      clientId: deps.clientId,
+      algorithm: deps.algorithm,
+      keys: deps.oidc.signingKeys(),
+      expectedAction: kind,
+      clockToleranceSeconds: deps.clockToleranceSeconds,
+    });
+    if (await deps.replay.seen(issuer, action.id)) throw new InvalidAdminAction('this id was already used (replay)');
+
+    const named = await Promise.all(action.keycloakSessionIds.map((sid) => deps.index.byProviderSession(issuer!, sid)));
+    const sids = named.flat();
+    if (action.notBefore > 0) {
+      await deps.notBefore.raise(issuer, action.notBefore);
+      sids.push(...(await issuedBefore(issuer, action.notBefore)));
+    }
+    const revoked = await deps.revoke(sids, 'backchannel_logout');
+    await deps.replay
+      .remember(issuer, action.id, (action.expiration + deps.clockToleranceSeconds) * 1000)
+      .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'admin action applied but its id could not be recorded'));
+    deps.log.info({ action: kind, notBefore: action.notBefore, namedSessions: action.keycloakSessionIds.length, revoked }, 'Keycloak admin action applied');
+    return { revoked };
+  };
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import type { AuthState } from '../sessions/authState.js';
+import type { Kv } from '../storage/kv.js';
+
+/**
+ * The issuer-wide not-before that Keycloak's admin actions announce (realm "Sign out all active
+ * sessions", "Revocation → Push"): a session whose tokens were issued before it is dead. Kept in
+ * Redis, shared by the replicas, so a session that escaped the sweep (a login completing at that
+ * moment, a record restored from a backup) is refused when it is next loaded.
+ *
+ * Only ever raised: a lower value pushed later ("Clear") cannot bring back sessions the higher one
+ * already ended. Stored as a sorted set whose members below the newest value are pruned in the
+ * same command, so concurrent raises need no read-modify-write; kept as long as a session may live.
+ */
+export interface IssuerNotBefore {
+  raise(issuer: string, notBeforeSeconds: number): Promise<void>;
+  /** Epoch seconds; 0 when none was announced. */
+  get(issuer: string): Promise<number>;
+}
+
+export function createIssuerNotBefore(kv: Kv, prefix: string, keepMs: number, now: () => number = Date.now): IssuerNotBefore {
+  const key = (issuer: string) => `${prefix}notbefore:${createHash('sha256').update(issuer).digest('base64url').slice(0, 32)}`;
+  return {
+    async raise(issuer, notBeforeSeconds) {
+      await kv.zadd(key(issuer), String(notBeforeSeconds), notBeforeSeconds, { pruneBelow: notBeforeSeconds, keyExpiresAt: now() + keepMs });
+    },
+    async get(issuer) {
+      const members = await kv.zrangeByScore(key(issuer), -Infinity, Infinity, 100);
+      return members.reduce((max, member) => Math.max(max, Number(member) || 0), 0);
+    },
+  };
+}
+
+/**
+ * When the provider issued the session's current tokens, epoch seconds, by the provider's clock:
+ * the `iat` of the ID token it holds (verified when it was received; renewed by each refresh), else
+ * its login time. Compared with a not-before as Keycloak does (`iat < notBefore` is void).
+ */
+export function sessionIssuedAt(auth: Pick<AuthState, 'tokens' | 'loginTime'>): number {
+  try {
+    const { iat } = decodeJwt(auth.tokens.idToken);
+    if (typeof iat === 'number') return iat;
+  } catch {
+    // fall through to the login time
+  }
+  return Math.floor(Date.parse(auth.loginTime) / 1000);
+}
