@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // browser suite has its own config (vitest.e2e.config.ts).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'client/test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     pool: 'forks',
     globalSetup: ['test/support/postgresGlobalSetup.ts'],
