@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 
 /** Thrown for a missing or malformed setting; its message is the one line start-up prints. */
 export class ConfigError extends Error {
@@ -53,6 +54,8 @@ export interface Config {
   };
   sse: { heartbeatSeconds: number; retryMs: number; maxBufferedBytes: number };
   board: { moderatorRole: string };
+  /** Directory of the built board app served on BASE_URL's origin (WEB_DIR; "off" serves none). */
+  webDir: string | undefined;
   shutdownGraceSeconds: number;
 }
 
@@ -188,9 +191,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxBufferedBytes: int('SSE_MAX_BUFFERED_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     },
     board: { moderatorRole: read('MODERATOR_ROLE') ?? 'board-admin' },
+    webDir: read('WEB_DIR') === 'off' ? undefined : (read('WEB_DIR') ?? defaultWebDir),
     shutdownGraceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
   };
 }
+
+/** web/dist beside src/ (or dist/ once compiled): where `npm run build:web` puts the app. */
+const defaultWebDir = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
