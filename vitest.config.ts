@@ -7,7 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'client/test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     pool: 'forks',
-    globalSetup: ['test/support/postgresGlobalSetup.ts'],
+    globalSetup: ['test/support/postgresGlobalSetup.ts', 'test/support/webGlobalSetup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],

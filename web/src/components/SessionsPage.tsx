@@ -26,7 +26,7 @@ export function SessionsPage() {
               <button
                 type="button"
                 className="danger"
-                aria-label={`Sign out the device signed in ${when(s.loginTime)}`}
+                aria-label={`Sign out that device (signed in ${when(s.loginTime)})`}
                 onClick={() => signOut(s.sessionId).then(() => setActionError(null), setActionError)}
               >
                 Sign out that device
