@@ -31,7 +31,7 @@ a { color: #1f5fbf; }
 /** A full page in the provider's look; `body` is trusted HTML (callers escape what they insert). */
 export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Demo identity provider</title><style>${css}</style></head>
+<title>${escapeHtml(title)} · Demo identity provider</title><link rel="icon" href="data:,"><style>${css}</style></head>
 <body><div class="bar">Demo identity provider<span>development only: no passwords</span></div><main>${body}</main></body></html>`;
 }
 
