@@ -101,8 +101,10 @@ export function createBoardClient(options: BoardClientOptions = {}): BoardClient
       navigate(client.loginUrl(returnTo));
     },
     async logout() {
-      shared?.close();
+      // The stream stays open until the BFF has ended the session, so the other tabs hear
+      // session_invalidated ("logout") through it instead of finding a dead cookie later.
       const { logoutUrl } = await request<{ logoutUrl: string }>('POST', '/auth/logout');
+      shared?.close();
       navigate(logoutUrl);
     },
     sessions: async () => (await request<{ sessions: SessionInfo[] }>('GET', '/api/sessions')).sessions,

@@ -115,9 +115,7 @@ export function useBoardEvent<T extends BoardEventType>(type: T, handler: (event
   const live = session.status === 'live';
   useEffect(() => {
     if (!live) return;
-    return client.events().subscribe((event) => {
-      if (event.type === type) latest.current(event as BoardEvents[T]);
-    });
+    return client.events().on(type, (event) => latest.current(event));
   }, [client, live, type]);
 }
 

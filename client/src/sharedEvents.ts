@@ -1,5 +1,5 @@
 import { RecentIds, type EventStream } from './eventStream.js';
-import type { AnyBoardEvent, ConnectionState } from './types.js';
+import type { AnyBoardEvent, BoardEvents, BoardEventType, ConnectionState } from './types.js';
 
 /** The part of `BroadcastChannel` used here. */
 export interface ChannelLike {
@@ -28,6 +28,8 @@ export interface SharedEvents {
   /** True in the tab that holds the stream. */
   readonly isLeader: boolean;
   subscribe(listener: (event: AnyBoardEvent) => void): () => void;
+  /** Typed listener for one event name; returns the unsubscribe function. */
+  on<T extends BoardEventType>(type: T, listener: (event: BoardEvents[T]) => void): () => void;
   onState(listener: (state: ConnectionState) => void): () => void;
   /** Leaves: a leader stops its stream and lets another tab take it over. */
   close(): void;
@@ -122,6 +124,13 @@ export function createSharedEvents(options: SharedEventsOptions): SharedEvents {
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    on(type, listener) {
+      const filtered = (event: AnyBoardEvent) => {
+        if (event.type === type) listener(event as never);
+      };
+      listeners.add(filtered);
+      return () => listeners.delete(filtered);
     },
     onState(listener) {
       stateListeners.add(listener);

@@ -75,8 +75,14 @@ describe('createSharedEvents', () => {
     streams[0]!.sink.onState({ status: 'live' });
     streams[0]!.sink.onEvent({ type: 'comment_created', id: 'e1' } as AnyBoardEvent);
     await settle();
+    const typed: string[] = [];
+    all[3]!.shared.on('comment_created', (event) => typed.push(event.id));
+    all[3]!.shared.on('board_changed', (event) => typed.push(`wrong ${event.id}`));
+    streams[0]!.sink.onEvent({ type: 'comment_created', id: 'e2' } as AnyBoardEvent);
+    await settle();
+    expect(typed).toEqual(['e2']);
     for (const tab of all) {
-      expect(tab.events.map((e) => e.id)).toEqual(['e1']);
+      expect(tab.events.map((e) => e.id)).toEqual(['e1', 'e2']);
       expect(tab.shared.state).toEqual({ status: 'live' });
     }
   });

@@ -90,10 +90,31 @@ describe('the board app in a browser', () => {
     expect((await callApi(phone, 'GET', '/api/user')).status).toBe(200);
   });
 
+  it('pages through older posts ten at a time', async () => {
+    const page = await openTab(alice, world, '/');
+    for (let i = 1; i <= 11; i += 1) expect((await callApi(page, 'POST', '/api/posts', { title: `Paged ${i}`, body: 'x' })).status).toBe(201);
+    await page.reload();
+    await page.getByRole('link', { name: 'Paged 11' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Paged 1', exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Show older posts' }).click();
+    await page.getByRole('link', { name: 'Paged 1', exact: true }).waitFor();
+  });
+
+  it('signing out in one tab tells the browser’s other tabs why', async () => {
+    const context = await browser.newContext();
+    const first = await signInTab(context, world, 'bob');
+    const second = await openTab(context, world, '/sessions');
+    await first.getByRole('button', { name: 'Sign out' }).click();
+    const notice = second.getByTestId('signed-out');
+    await notice.waitFor({ timeout: 3000 });
+    expect(await notice.getAttribute('data-reason')).toBe('logout');
+    expect(await notice.innerText()).toContain('You signed out');
+  });
+
   it('fits a phone: no sideways scrolling, every control reachable', async () => {
     const page = await openTab(alice, world, '/');
     await page.setViewportSize({ width: 360, height: 740 });
-    await page.getByRole('link', { name: 'Lunch on Friday?' }).waitFor();
+    await page.getByRole('link', { name: 'Paged 11' }).waitFor();
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: 'docs/board-phone.png' });
