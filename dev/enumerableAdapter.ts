@@ -23,6 +23,13 @@ export function createEnumerableStore(): EnumerableStore {
     return rows;
   };
   const live = (record: StoredRecord | undefined) => (record && record.expiresAt > Date.now() ? record.payload : undefined);
+  let writes = 0;
+  /** Drops expired records now and then, so a long demo or benchmark does not grow without bound. */
+  const sweep = () => {
+    if (++writes % 500 !== 0) return;
+    const now = Date.now();
+    for (const rows of models.values()) for (const [id, record] of rows) if (record.expiresAt <= now) rows.delete(id);
+  };
 
   class Adapter {
     private readonly rows: Map<string, StoredRecord>;
@@ -31,6 +38,7 @@ export function createEnumerableStore(): EnumerableStore {
     }
     async upsert(id: string, payload: Record<string, any>, expiresIn?: number) {
       this.rows.set(id, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity });
+      sweep();
     }
     async find(id: string) {
       return live(this.rows.get(id));
