@@ -29,10 +29,13 @@ describe('forced sign-out from the provider’s admin page', () => {
     if (!cookie) throw new Error('no provider session cookie');
     return cookie.value;
   };
+  /** Presses an admin button; resolves with the moment of the press, once the POST has answered. */
   const adminClick = async (formAction: string) => {
     await adminPage.goto(`${world.op.issuer}/admin`);
+    const pressed = Date.now();
     await adminPage.locator(`form[action="${formAction}"] button`).click();
     await adminPage.getByRole('status').waitFor(); // the POST answered: the logout tokens were delivered
+    return pressed;
   };
   const expectNotice = async (page: Page, reason: string, timeout: number) => {
     const notice = page.getByTestId('signed-out');
@@ -51,7 +54,9 @@ describe('forced sign-out from the provider’s admin page', () => {
     const deskPage = await signInTab(desk, world, 'alice');
     const laptopPage = await signInTab(laptop, world, 'alice');
 
-    await adminClick(`/admin/sessions/${encodeURIComponent(await providerSessionOf(desk))}`);
+    const pressed = await adminClick(`/admin/sessions/${encodeURIComponent(await providerSessionOf(desk))}`);
+    await deskPage.getByTestId('signed-out').waitFor({ timeout: 1000 });
+    console.info(`admin button pressed → notice on alice's screen: ${Date.now() - pressed} ms`);
     const text = await expectNotice(deskPage, 'backchannel_logout', 1000);
     expect(text).toContain('An administrator signed you out');
     expect(text).toContain('Sign in again');
