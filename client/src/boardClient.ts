@@ -101,10 +101,10 @@ export function createBoardClient(options: BoardClientOptions = {}): BoardClient
       navigate(client.loginUrl(returnTo));
     },
     async logout() {
-      // The stream stays open until the BFF has ended the session, so the other tabs hear
-      // session_invalidated ("logout") through it instead of finding a dead cookie later.
       const { logoutUrl } = await request<{ logoutUrl: string }>('POST', '/auth/logout');
-      shared?.close();
+      // The other tabs learn why at once (the stream's own session_invalidated may not arrive
+      // before this tab navigates away and its stream closes).
+      shared?.closeEnded('logout');
       navigate(logoutUrl);
     },
     sessions: async () => (await request<{ sessions: SessionInfo[] }>('GET', '/api/sessions')).sessions,

@@ -1,5 +1,5 @@
 import { RecentIds, type EventStream } from './eventStream.js';
-import type { AnyBoardEvent, BoardEvents, BoardEventType, ConnectionState } from './types.js';
+import type { AnyBoardEvent, BoardEvents, BoardEventType, ConnectionState, EndReason } from './types.js';
 
 /** The part of `BroadcastChannel` used here. */
 export interface ChannelLike {
@@ -33,6 +33,11 @@ export interface SharedEvents {
   onState(listener: (state: ConnectionState) => void): () => void;
   /** Leaves: a leader stops its stream and lets another tab take it over. */
   close(): void;
+  /**
+   * Leaves after this tab ended the session itself (logout): the other tabs are told at once, with
+   * `reason`, rather than relying on the stream delivering `session_invalidated` before this tab goes.
+   */
+  closeEnded(reason: EndReason): void;
 }
 
 type Message = { kind: 'event'; event: AnyBoardEvent } | { kind: 'state'; state: ConnectionState } | { kind: 'hello' };
@@ -69,7 +74,8 @@ export function createSharedEvents(options: SharedEventsOptions): SharedEvents {
     for (const listener of [...listeners]) listener(event);
   };
   const setState = (next: ConnectionState) => {
-    if (state.status === 'ended' && next.status !== 'ended') return;
+    // Ended is final, and the first reason given is the one people see.
+    if (state.status === 'ended' && (next.status !== 'ended' || state.cause === 'invalidated')) return;
     state = next;
     for (const listener of [...stateListeners]) listener(next);
   };
@@ -84,7 +90,9 @@ export function createSharedEvents(options: SharedEventsOptions): SharedEvents {
           post({ kind: 'event', event });
         },
         onState(next) {
-          if (closed) return; // our own close is not the others' news: the next leader takes over
+          // Our own close is not the others' news (the next leader takes over), nor is anything
+          // after the session ended.
+          if (closed || state.status === 'ended') return;
           setState(next);
           post({ kind: 'state', state: next });
         },
@@ -97,7 +105,11 @@ export function createSharedEvents(options: SharedEventsOptions): SharedEvents {
     channel.onmessage = ({ data }: MessageEvent) => {
       const message = data as Message;
       if (message.kind === 'event') dispatch(message.event);
-      else if (message.kind === 'state' && !leader) setState(message.state);
+      else if (message.kind === 'state' && message.state.status === 'ended') {
+        // Even a leader takes this (it may have just taken over from the tab that logged out).
+        setState(message.state);
+        stream?.close();
+      } else if (message.kind === 'state' && !leader) setState(message.state);
       else if (message.kind === 'hello' && leader) post({ kind: 'state', state });
     };
     post({ kind: 'hello' });
@@ -113,6 +125,17 @@ export function createSharedEvents(options: SharedEventsOptions): SharedEvents {
   } else {
     lead();
   }
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    stream?.close();
+    abort.abort();
+    release?.();
+    channel?.close();
+    leader = false;
+    if (state.status !== 'ended') setState({ status: 'ended', cause: 'closed' });
+  };
 
   return {
     get state() {
@@ -136,15 +159,10 @@ export function createSharedEvents(options: SharedEventsOptions): SharedEvents {
       stateListeners.add(listener);
       return () => stateListeners.delete(listener);
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      stream?.close();
-      abort.abort();
-      release?.();
-      channel?.close();
-      leader = false;
-      setState({ status: 'ended', cause: 'closed' });
+    close,
+    closeEnded(reason) {
+      post({ kind: 'state', state: { status: 'ended', cause: 'invalidated', reason } });
+      close();
     },
   };
 }

@@ -121,6 +121,15 @@ describe('createSharedEvents', () => {
     expect(streams).toHaveLength(1);
   });
 
+  it('the tab that logs out tells the others why, and the tab taking over opens no stream', async () => {
+    const [first, second, third] = [openTab(), openTab(), openTab()];
+    await settle();
+    first!.shared.closeEnded('logout');
+    await settle();
+    for (const tab of [second!, third!]) expect(tab.shared.state).toEqual({ status: 'ended', cause: 'invalidated', reason: 'logout' });
+    expect(streams.filter((s) => !s.closed)).toHaveLength(0);
+  });
+
   it('without Web Locks each tab runs its own stream', () => {
     const shared = createSharedEvents({
       name,

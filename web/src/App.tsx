@@ -9,22 +9,26 @@ import { ToastProvider, useToast } from './toasts.js';
 
 export function App() {
   const { session } = useSession();
+  // Behind the signed-out notice nothing can be focused or read: the notice is the whole page.
+  const covered = session.status === 'revoked';
   return (
     <ToastProvider>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
-      <Header />
-      <main id="main" tabIndex={-1} aria-hidden={session.status === 'revoked' || undefined}>
-        {session.status === 'live' && <SignedIn />}
-        {session.status === 'anonymous' && <Welcome />}
-        {session.status === 'loading' && <p className="muted">Loading…</p>}
-        {session.status === 'unavailable' && (
-          <p className="card" role="status">
-            The board is starting or cannot be reached. This page retries by itself.
-          </p>
-        )}
-      </main>
+      <div className="page" inert={covered}>
+        <a className="skip" href="#main">
+          Skip to content
+        </a>
+        <Header />
+        <main id="main" tabIndex={-1}>
+          {session.status === 'live' && <SignedIn />}
+          {session.status === 'anonymous' && <Welcome />}
+          {session.status === 'loading' && <p className="muted">Loading…</p>}
+          {session.status === 'unavailable' && (
+            <p className="card" role="status">
+              The board is starting or cannot be reached. This page retries by itself.
+            </p>
+          )}
+        </main>
+      </div>
       {session.status === 'revoked' && <SignedOutNotice reason={session.reason} />}
     </ToastProvider>
   );
