@@ -20,6 +20,8 @@ export function formatLogLine(line: string): string | undefined {
     if (!interesting) return undefined;
     return `${time}  ${level}${method} ${url.replace(/\?.*$/, '')} → ${status}${entry.msg === 'request aborted' ? ' (closed)' : ''}`;
   }
+  // A refused request's reason at info level: its access line above already says what happened.
+  if (typeof entry.status === 'number' && entry.status < 500 && entry.level < 40) return undefined;
   const skip = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'name', 'reqId', 'service']);
   const details = Object.entries(entry)
     .filter(([key]) => !skip.has(key))

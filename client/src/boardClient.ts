@@ -126,7 +126,7 @@ export function createBoardClient(options: BoardClientOptions = {}): BoardClient
     updateComment: async (id, body) => (await request<{ comment: Comment }>('PATCH', `/api/comments/${id}`, { body })).comment,
     deleteComment: (id) => request('DELETE', `/api/comments/${id}`),
     events() {
-      if (shared && shared.state.status !== 'ended') return shared;
+      if (shared) return shared; // one per page: once ended it stays ended (signing in again loads a new page)
       const locks = options.locks === null ? undefined : (options.locks ?? (globalThis.navigator as Navigator | undefined)?.locks);
       const createChannel =
         options.createChannel ?? (typeof BroadcastChannel === 'function' ? (name: string) => new BroadcastChannel(name) : undefined);

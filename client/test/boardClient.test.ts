@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BoardApiError } from '../src/boardApiError.js';
 import { createBoardClient } from '../src/boardClient.js';
+import { ScriptedEventSource } from './fakes.js';
 
 function recordingFetch(answer: (url: string, init: RequestInit) => Response | Promise<Response>) {
   const calls: { url: string; init: RequestInit }[] = [];
@@ -60,5 +61,17 @@ describe('createBoardClient', () => {
   it('builds the sign-in URL with an encoded returnTo', () => {
     const client = createBoardClient({ baseUrl: 'https://bff.test', fetch: recordingFetch(() => json(200, {})).fetch });
     expect(client.loginUrl('/posts/3?x=1')).toBe('https://bff.test/auth/login?returnTo=%2Fposts%2F3%3Fx%3D1');
+  });
+
+  it('events(): one stream per page, never reopened once it ended (a render asking again opens nothing)', async () => {
+    ScriptedEventSource.all.length = 0;
+    const { fetch } = recordingFetch(() => json(200, { authenticated: true, sessionActive: false, reason: 'logout' }));
+    const client = createBoardClient({ baseUrl: 'https://bff.test', fetch, locks: null, createEventSource: (url, init) => new ScriptedEventSource(url, init) });
+    const events = client.events();
+    expect(ScriptedEventSource.all.map((s) => s.url)).toEqual(['https://bff.test/api/events']);
+    ScriptedEventSource.all[0]!.emit('session_invalidated', { type: 'session_invalidated', reason: 'logout' }, 'e1');
+    expect(events.state).toEqual({ status: 'ended', cause: 'invalidated', reason: 'logout' });
+    expect(client.events()).toBe(events);
+    expect(ScriptedEventSource.all).toHaveLength(1);
   });
 });

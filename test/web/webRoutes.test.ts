@@ -81,5 +81,6 @@ describe('the demo’s log view', () => {
     const shown = formatLogLine(line({ level: 40, msg: 'REDIS_URL is not set', component: 'x' }))!;
     expect(shown).toMatch(/^\d\d:\d\d:\d\d {2}warn {2}REDIS_URL is not set {2}\(component=x\)$/);
     expect(formatLogLine('not json')).toBe('not json');
+    expect(formatLogLine(line({ msg: 'Sign in first', code: 'unauthenticated', status: 401 }))).toBeUndefined();
   });
 });
