@@ -1,9 +1,23 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { startWorld, type World } from '../support/world.js';
 import { callApi, openTab, signInTab, waitLive } from './support/boardBrowser.js';
+
+/**
+ * The README's screenshots: taken on every run (a blank or failing page fails the test), written
+ * to docs/ only with UPDATE_SCREENSHOTS=1, so a test run leaves the work tree as it found it.
+ */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const png = await page.screenshot();
+  expect(png.subarray(1, 4).toString()).toBe('PNG');
+  expect(png.length).toBeGreaterThan(10_000);
+  if (process.env.UPDATE_SCREENSHOTS === '1') {
+    await mkdir('docs', { recursive: true });
+    await writeFile(`docs/${name}`, png);
+  }
+}
 
 /** The React board in Chromium against the real BFF (Redis, PostgreSQL) and the in-process provider. */
 describe('the board app in a browser', () => {
@@ -44,9 +58,8 @@ describe('the board app in a browser', () => {
     await listTab.getByTestId('comment-count').filter({ hasText: '1 comment' }).waitFor({ timeout: 5000 });
     expect(await bobPage.getByTestId('toast').count()).toBe(0);
 
-    await mkdir('docs', { recursive: true });
     await alicePage.setViewportSize({ width: 1100, height: 720 });
-    await alicePage.screenshot({ path: 'docs/board.png' });
+    await screenshot(alicePage, 'board.png');
   });
 
   it('a moderator sees edit and delete on everyone’s posts; a member only on their own', async () => {
@@ -117,7 +130,7 @@ describe('the board app in a browser', () => {
     await page.getByRole('link', { name: 'Paged 11' }).waitFor();
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: 'docs/board-phone.png' });
+    await screenshot(page, 'board-phone.png');
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string | undefined>('document.activeElement?.textContent')).toBe('Skip to content');
   });
