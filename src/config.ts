@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import proxyaddr from 'proxy-addr';
 import { fileURLToPath } from 'node:url';
+import proxyaddr from 'proxy-addr';
 
 /** Thrown for a missing or malformed setting; its message is the one line start-up prints. */
 export class ConfigError extends Error {
