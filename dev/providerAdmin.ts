@@ -66,9 +66,13 @@ export function createProviderAdmin(deps: {
       await client.backchannelLogout(session.accountId, sid).catch((err: Error) => deps.onError?.(`logout token to ${clientId} failed: ${err.message}`));
     }
   };
+  // Token first, then the grants: the relying party hears the reason (an administrator) before a
+  // refresh of its own could find the grant gone and name a vaguer one.
   const signOut = async (chosen: ProviderSession[], sendTokens: boolean) => {
-    for (const session of chosen) await end(session);
-    if (sendTokens) for (const session of chosen) await notify(session);
+    for (const session of chosen) {
+      if (sendTokens) await notify(session);
+      await end(session);
+    }
     return chosen.length;
   };
 

@@ -70,8 +70,9 @@ describe('forced sign-out from the provider’s admin page', () => {
     const bobPage = await signInTab(other, world, 'bob');
 
     await adminClick('/admin/accounts/alice');
-    await expectNotice(onePage, 'backchannel_logout', 1000);
-    await expectNotice(twoPage, 'backchannel_logout', 1000);
+    // The 1-s promise is measured above; here the point is who is signed out (a generous bound).
+    await expectNotice(onePage, 'backchannel_logout', 5000);
+    await expectNotice(twoPage, 'backchannel_logout', 5000);
     await expectSignedIn(bobPage);
   });
 
