@@ -1,36 +1,130 @@
 /**
- * `npm run demo`: the whole product on one machine with no external services.
- *  - a development OpenID Provider on http://127.0.0.1:3002 (demo users alice, bob, carol; no passwords),
- *  - the BFF itself on http://127.0.0.1:3001 (in-process sessions and PGlite unless REDIS_URL /
- *    DATABASE_URL are set),
- *  - a small page standing in for the React app on http://127.0.0.1:3000.
- * Any setting from the README may be given in the environment; these are only defaults.
+ * `npm run demo`: the whole product on one machine, no external services, no internet.
+ *  - a development OpenID Provider (demo users alice, bob, carol; no passwords) with an admin page,
+ *  - the BFF, serving the React board app on its own origin (in-process sessions and PGlite unless
+ *    REDIS_URL / DATABASE_URL are set).
+ * Settings: PORT (BFF, 3001), DEMO_PROVIDER_PORT (3002), HOST (127.0.0.1), DEMO_LOG=json for raw
+ * logs; any BFF setting from the README may be given too.
  */
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from './oidcProvider.js';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { buildWeb } from '../scripts/buildWeb.js';
+import { formatLogLine } from './demoLog.js';
 
-const bff = 'http://127.0.0.1:3001';
-const frontend = 'http://127.0.0.1:3000';
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const fail = (line: string): never => {
+  process.stderr.write(`\nboard-bff demo: ${line}\n`);
+  process.exit(1);
+};
 
-const provider = await startDevProvider({ clientBaseUrl: bff, postLogoutRedirectUris: [`${frontend}/`], port: 3002 });
+const host = process.env.HOST || '127.0.0.1';
+const port = portSetting('PORT', 3001);
+const providerPort = portSetting('DEMO_PROVIDER_PORT', 3002);
+const bff = process.env.BASE_URL || `http://${host}:${port}`;
 
-const page = (await readFile(new URL('./demo.html', import.meta.url), 'utf8')).replaceAll('__BFF__', bff);
-createServer((_req, res) => {
-  res.setHeader('content-type', 'text/html; charset=utf-8');
-  res.end(page);
-}).listen(3000, '127.0.0.1');
+await assertFree('PORT', port);
+await assertFree('DEMO_PROVIDER_PORT', providerPort);
+
+say('\nboard-bff demo');
+const started = Date.now();
+await buildWeb().catch((err: Error) => fail(`building the React app failed: ${err.message}`));
+
+// oidc-provider prints a one-time "Unsupported runtime" notice on Node 20 (it runs fine): not the
+// first thing a newcomer should read.
+const warn = console.warn;
+console.warn = (...args: unknown[]) => (String(args[0]).includes('Unsupported runtime') ? undefined : warn(...args));
+const { ACCOUNTS, CLIENT_ID, CLIENT_SECRET, startDevProvider } = await import('./oidcProvider.js');
+console.warn = warn;
+
+const provider = await startDevProvider({ clientBaseUrl: bff, postLogoutRedirectUris: [`${bff}/`], port: providerPort, host }).catch((err: Error) =>
+  fail(`the demo provider could not start: ${err.message}`),
+);
+say(`  ✓ provider  ${provider.issuer}   admin page: ${provider.issuer}/admin`);
 
 const defaults: Record<string, string> = {
-  PORT: '3001',
-  HOST: '127.0.0.1',
+  PORT: String(port),
+  HOST: host,
   BASE_URL: bff,
-  FRONTEND_URL: frontend,
   OIDC_ISSUER: provider.issuer,
   CLIENT_ID,
   CLIENT_SECRET,
-  LIVENESS_INTERVAL_SECONDS: '30',
+  // Short enough to watch "Sign out everyone" (no logout token) being noticed.
+  LIVENESS_INTERVAL_SECONDS: '10',
 };
-for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
-process.stderr.write(`\nboard-bff demo: open ${frontend} (provider ${provider.issuer}, BFF ${bff})\n\n`);
-await import('../src/server.js');
+const env = { ...process.env };
+for (const [name, value] of Object.entries(defaults)) env[name] ||= value;
+
+say(`  … starting the BFF (${env.REDIS_URL ? 'Redis' : 'in-process'} sessions, ${env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'})`);
+const serverEntry = fileURLToPath(new URL('../src/server.ts', import.meta.url));
+const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+const raw = process.env.DEMO_LOG === 'json';
+let showLogs = false;
+const recent: string[] = [];
+for (const stream of [child.stdout, child.stderr]) {
+  createInterface({ input: stream }).on('line', (line) => {
+    const shown = raw ? line : formatLogLine(line);
+    if (shown === undefined) return;
+    if (showLogs) say(`    ${shown}`);
+    else recent.push(shown);
+  });
+}
+child.on('exit', (code, signal) => {
+  if (!showLogs) for (const line of recent.slice(-15)) process.stderr.write(`    ${line}\n`);
+  void provider.close();
+  fail(`the BFF stopped (${signal ?? `exit code ${code}`})`);
+});
+
+const stop = () => {
+  child.removeAllListeners('exit');
+  child.once('exit', () => void provider.close().then(() => process.exit(0)));
+  child.kill('SIGTERM');
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+await waitUntilReady(`${bff}/readyz`, 90_000);
+const alice = ACCOUNTS.alice;
+say(`  ✓ board     ${bff}   ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+say();
+say('  Watch a forced sign-out:');
+say(`    1. Open ${bff} and sign in as ${alice.given_name} (${alice.given_name} ${alice.family_name}).`);
+say(`    2. In another window open ${provider.issuer}/admin and press "Sign out this session".`);
+say(`    3. ${alice.given_name}'s tab says "An administrator signed you out" at once.`);
+say();
+say(`  Ctrl+C stops the demo. Log (brief${raw ? '' : '; DEMO_LOG=json for raw lines'}):`);
+for (const line of recent.filter((l) => !l.includes('listening'))) say(`    ${line}`);
+showLogs = true;
+
+function portSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`${name} must be a port number from 1 to 65535, got "${raw}"`);
+  return value;
+}
+
+async function assertFree(name: string, value: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      fail(
+        err.code === 'EADDRINUSE'
+          ? `port ${value} (${name}) is already in use — is another demo running? Choose another: ${name}=${value + 1000} npm run demo`
+          : `port ${value} (${name}) cannot be used: ${err.message}`,
+      ),
+    );
+    probe.listen(value, host, () => probe.close(() => resolve()));
+  });
+}
+
+async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  fail(`the BFF did not become ready within ${timeoutMs / 1000} s (${url})`);
+}

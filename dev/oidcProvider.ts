@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
+import { createEnumerableStore } from './enumerableAdapter.js';
+import { createProviderAdmin, type ProviderAdmin } from './providerAdmin.js';
+import { escapeHtml, page, providerPageHooks } from './providerPages.js';
 
 /** Test users; carol moderates. */
 export const ACCOUNTS = {
@@ -22,6 +25,8 @@ export interface TestProvider {
   provider: any;
   /** A logout token signed with the provider's published key, Keycloak-shaped unless overridden. */
   signLogoutToken(claims: JWTPayload, header?: Record<string, unknown>): Promise<string>;
+  /** The admin page's actions (also served at `/admin`): sign-outs as Keycloak's console does them. */
+  admin: ProviderAdmin;
   /** Revokes every grant of an account without telling the client (no logout token). */
   revokeGrants(accountId: AccountId): Promise<void>;
   close(): Promise<void>;
@@ -48,11 +53,18 @@ export interface ProviderOptions {
 export async function startDevProvider(options: ProviderOptions): Promise<TestProvider> {
   const server: Server = createServer();
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject); // EADDRINUSE on a fixed port reaches the caller, not the process
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
   const grants = new Map<string, Set<string>>();
+  const store = createEnumerableStore();
 
   const provider = new Provider(issuer, {
     clients: [
@@ -68,6 +80,7 @@ export async function startDevProvider(options: ProviderOptions): Promise<TestPr
         backchannel_logout_session_required: true,
       },
     ],
+    adapter: store.Adapter,
     jwks: { keys: [signingKey] },
     cookies: { keys: ['test-cookie-key-0123456789'] },
     pkce: { required: () => true },
@@ -75,13 +88,14 @@ export async function startDevProvider(options: ProviderOptions): Promise<TestPr
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
       revocation: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource: providerPageHooks.logoutSource, postLogoutSuccessSource: providerPageHooks.postLogoutSuccessSource },
     },
     claims: {
       openid: ['sub'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username', 'realm_access'],
       email: ['email', 'email_verified'],
     },
+    renderError: providerPageHooks.renderError,
     conformIdTokenClaims: false,
     issueRefreshToken: async () => true,
     // Its SSRF guard refuses loopback addresses, and here the relying party lives on loopback.
@@ -109,7 +123,14 @@ export async function startDevProvider(options: ProviderOptions): Promise<TestPr
       };
     },
   });
-  provider.on('server_error', (_ctx: unknown, err: Error) => console.error('oidc-provider server_error', err));
+  provider.on('server_error', (_ctx: unknown, err: Error) => console.error(`oidc-provider server_error: ${err.message}`));
+  const admin = createProviderAdmin({
+    provider,
+    store,
+    issuer,
+    accounts: ACCOUNTS,
+    onError: (message) => console.error(`demo provider: ${message}`),
+  });
 
   const completeInteraction = async (req: IncomingMessage, res: ServerResponse) => {
     const details = await provider.interactionDetails(req, res);
@@ -137,12 +158,19 @@ export async function startDevProvider(options: ProviderOptions): Promise<TestPr
       });
       return;
     }
-    callback(req, res);
+    admin
+      .handle(req, res)
+      .then((handled) => handled || callback(req, res))
+      .catch((err: Error) => {
+        res.statusCode = 500;
+        res.end(err.message);
+      });
   });
 
   return {
     issuer,
     provider,
+    admin,
     signLogoutToken(claims, header = { alg: 'RS256', kid: signingKey.kid, typ: 'logout+jwt' }) {
       const now = Math.floor(Date.now() / 1000);
       return new SignJWT({
@@ -188,12 +216,15 @@ async function pickedAccount(req: IncomingMessage, res: ServerResponse): Promise
     if (account in ACCOUNTS) return account;
   }
   const buttons = Object.entries(ACCOUNTS)
-    .map(([id, a]) => `<button name="account" value="${id}">${a.given_name} ${a.family_name} (${a.roles.join(', ')})</button>`)
-    .join('<br>');
+    .map(([id, a]) => `<button name="account" value="${id}">${escapeHtml(`${a.given_name} ${a.family_name}`)} <span>· ${escapeHtml((a.roles as readonly string[]).includes('board-admin') ? 'moderator' : 'member')}</span></button>`)
+    .join('');
   res.setHeader('content-type', 'text/html; charset=utf-8');
-  res.end(`<!doctype html><title>Demo sign-in</title><h1>Demo identity provider</h1>
-<p>Sign in as one of the demo users (no password: this provider is for development only).</p>
-<form method="post">${buttons}</form>`);
+  res.end(
+    page(
+      'Sign in',
+      `<div class="card"><h1>Sign in</h1><p class="muted">Pick a demo user. Carol is a board moderator.</p><form method="post" class="choices">${buttons}</form></div>`,
+    ),
+  );
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import proxyaddr from 'proxy-addr';
 
 /** Thrown for a missing or malformed setting; its message is the one line start-up prints. */
@@ -63,6 +64,8 @@ export interface Config {
   };
   sse: { heartbeatSeconds: number; retryMs: number; maxBufferedBytes: number };
   board: { moderatorRole: string };
+  /** Directory of the built board app served on BASE_URL's origin (WEB_DIR; "off" serves none). */
+  webDir: string | undefined;
   shutdown: {
     /** SIGTERM → this long with readiness off but still serving, before we stop accepting. */
     delaySeconds: number;
@@ -248,6 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBufferedBytes: int('SSE_MAX_BUFFERED_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     },
     board: { moderatorRole: read('MODERATOR_ROLE') ?? 'board-admin' },
+    webDir: read('WEB_DIR') === 'off' ? undefined : (read('WEB_DIR') ?? defaultWebDir),
     shutdown: {
       delaySeconds: int('SHUTDOWN_DELAY_SECONDS', 0, 0, 300),
       graceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
@@ -262,6 +266,9 @@ function urlPath(name: string, raw: string): string {
   }
   return raw;
 }
+
+/** web/dist beside src/ (or dist/ once compiled): where `npm run build:web` puts the app. */
+const defaultWebDir = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);

@@ -14,6 +14,7 @@ import { createErrorHandler } from './errorHandler.js';
 import { createHealthRouter } from './healthRoutes.js';
 import { HttpError } from './httpError.js';
 import { createRequestLogger } from './requestLogger.js';
+import { createWebRouter } from './webRoutes.js';
 import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard.js';
 
 /**
@@ -130,6 +131,7 @@ export function createApp(services: Services): Express {
     }),
   );
   app.use(createBoardRouter({ service: services.board.service, requireSession: guard.requireSession, requireCsrf: csrf.requireCsrf }));
+  app.use(createWebRouter(config.webDir));
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
