@@ -20,6 +20,12 @@ export interface Config {
   oidc: {
     /** The issuer identifier exactly as configured; discovery checks the provider's metadata matches it. */
     issuer: string;
+    /**
+     * Where the provider's metadata is fetched when that is not the issuer's own URL (the provider
+     * reached inside a compose network or cluster): the full `.well-known/openid-configuration` URL.
+     * The metadata's `issuer` must still equal `issuer`, the public one that tokens carry.
+     */
+    discoveryUrl: URL | undefined;
     clientId: string;
     clientSecret: string;
     scopes: string;
@@ -112,6 +118,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (production && issuerUrl.protocol === 'http:' && !isLoopback(issuerUrl.hostname)) {
     throw new ConfigError(`OIDC_ISSUER must use https in production (http is allowed on loopback only), got ${issuerRaw}`);
   }
+  const discoveryRaw = read('OIDC_DISCOVERY_URL');
+  const discoveryUrl = discoveryRaw === undefined ? undefined : wellKnownUrl(url('OIDC_DISCOVERY_URL', discoveryRaw));
 
   const secretsRaw = read('SESSION_SECRET');
   const secrets = secretsRaw ? secretsRaw.split(',').map((s) => s.trim()).filter(Boolean) : [];
@@ -157,7 +165,9 @@ export function loadConfig(env: Env = process.env): Config {
       idTokenAlg: read('OIDC_ID_TOKEN_ALG') ?? 'RS256',
       clockToleranceSeconds: int('OIDC_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
       httpTimeoutMs: int('OIDC_HTTP_TIMEOUT_MS', 5000, 100, 60_000),
-      allowInsecureRequests: issuerUrl.protocol === 'http:',
+      discoveryUrl,
+      // A plain-http discovery URL is a private-network address (compose, cluster): allowed in production.
+      allowInsecureRequests: issuerUrl.protocol === 'http:' || discoveryUrl?.protocol === 'http:',
       rolesClaim: read('ROLES_CLAIM') ?? 'realm_access.roles',
     },
     session: {
@@ -190,6 +200,13 @@ export function loadConfig(env: Env = process.env): Config {
     board: { moderatorRole: read('MODERATOR_ROLE') ?? 'board-admin' },
     shutdownGraceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
   };
+}
+
+/** An issuer-style base URL gets OpenID Connect Discovery 1.0 §4's suffix; a `.well-known` URL is kept. */
+function wellKnownUrl(raw: URL): URL {
+  if (raw.search || raw.hash) throw new ConfigError('OIDC_DISCOVERY_URL must not carry a query or fragment');
+  if (raw.pathname.includes('/.well-known/')) return raw;
+  return new URL(`${raw.href.replace(/\/+$/, '')}/.well-known/openid-configuration`);
 }
 
 function isLoopback(hostname: string): boolean {
