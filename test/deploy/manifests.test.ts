@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorld, type World } from '../support/world.js';
-import { configSettingNames, OVERLAYS, preStopSeconds, renderOverlay, ROOT, type Manifest, type Overlay } from './support/deployFiles.js';
+import { APP_EXIT_MARGIN_SECONDS, configSettingNames, OVERLAYS, preStopSeconds, renderOverlay, ROOT, type Manifest, type Overlay } from './support/deployFiles.js';
 import { schemaProblems } from './support/kubernetesSchemas.js';
 
 /**
@@ -81,12 +81,13 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(new RegExp(`^EXPOSE ${port}$`, 'm'));
   });
 
-  it('stops within the grace period: preStop, then the drain, then the app\'s own one-second margin', () => {
+  it('stops within the grace period: preStop, then the app\'s delay, drain and last-resort margin', () => {
     const pod = one(docs, 'Deployment').spec.template.spec;
-    const drain = Number(appConfigMap(docs).SHUTDOWN_GRACE_SECONDS);
+    const config = appConfigMap(docs);
+    const drain = Number(config.SHUTDOWN_GRACE_SECONDS);
     expect(drain).toBeGreaterThan(0);
-    const needed = preStopSeconds(appContainer(docs)) + drain + 1;
-    expect(needed).toBeLessThan(pod.terminationGracePeriodSeconds);
+    const needed = preStopSeconds(appContainer(docs)) + Number(config.SHUTDOWN_DELAY_SECONDS ?? 0) + drain + APP_EXIT_MARGIN_SECONDS;
+    expect(needed).toBeLessThanOrEqual(pod.terminationGracePeriodSeconds);
     expect(one(docs, 'Deployment').spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
   });
 

@@ -28,6 +28,12 @@ export function configSettingNames(): Set<string> {
   return new Set(names);
 }
 
+/**
+ * src/server.ts exits by itself at the latest this long after SHUTDOWN_DELAY_SECONDS +
+ * SHUTDOWN_GRACE_SECONDS (when closing Redis or the pool hangs); an orchestrator must wait that long.
+ */
+export const APP_EXIT_MARGIN_SECONDS = 5;
+
 export const OVERLAYS = ['dev', 'prod'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 
