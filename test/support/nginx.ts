@@ -70,7 +70,7 @@ events { worker_connections 4096; }
 http {
   include /etc/nginx/mime.types;
   default_type application/octet-stream;
-  log_format upstream '$remote_addr "$request" $status upstream=$upstream_addr upstream_status=$upstream_status time=$request_time';
+  log_format upstream '$server_port $remote_addr "$request" $status upstream=$upstream_addr upstream_status=$upstream_status time=$request_time';
   access_log ${prefix}/access.log upstream;
   client_body_temp_path ${prefix}/tmp/body;
   proxy_temp_path ${prefix}/tmp/proxy;
@@ -101,7 +101,7 @@ export interface NginxProcess {
   keycloakUrl: string;
   prefix: string;
   child: ChildProcess;
-  /** Lines of the access log so far (format "upstream" above). */
+  /** Lines of the access log so far: `<listen port> <client> "<request>" <status> upstream=<addr> …`. */
   accessLog(): string[];
   errorLog(): string;
   stop(): Promise<void>;
