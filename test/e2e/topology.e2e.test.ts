@@ -131,10 +131,16 @@ describe(onKeycloak('the compose topology as processes: nginx in front of two re
       sessionsLost: lost.length,
       sigtermToExitMs: { A: stopped.A?.ms, B: stopped.B?.ms },
       exitCodes: { A: stopped.A?.code, B: stopped.B?.code },
-      servedBy: countBy(appLog().map((line) => /upstream=([^ ]+)/.exec(line)?.[1] ?? '-')),
+      // Lines whose upstream list has two entries: nginx moved the request to the other replica.
+      movedByNginx: appLog().filter((line) => /upstream=\S+, /.test(line)).length,
+      servedBy: countBy(appLog().map((line) => /upstream=(\S+?),? /.exec(line)?.[1] ?? 'nginx itself')),
     };
     console.log(`[topology] rolling restart figures ${JSON.stringify(figures, null, 1)}`);
-    if (loadResult.failures.length > 0) console.log(`[topology] failed requests:\n${loadResult.failures.slice(0, 20).join('\n')}`);
+    if (loadResult.failures.length > 0) {
+      console.log(`[topology] failed requests:\n${loadResult.failures.slice(0, 20).join('\n')}`);
+      console.log(`[topology] nginx answers 5xx:\n${appLog().filter((line) => /" 5\d\d /.test(line)).join('\n')}`);
+      console.log(`[topology] nginx error log (tail):\n${topology.nginx.errorLog().split('\n').slice(-30).join('\n')}`);
+    }
 
     expect(loadResult.failures).toEqual([]);
     expect(loadResult.total).toBeGreaterThan(100);
