@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../../src/config.js';
 import { describe, expect, it } from 'vitest';
 import { NGINX_CONFIG, testNginxConfig } from '../support/nginx.js';
 import { APP_EXIT_MARGIN_SECONDS, committedFiles, composeConfig, configSettingNames, isIgnored, requireTool, ROOT, volumeMount } from './support/deployFiles.js';
@@ -45,6 +46,13 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(a.environment).filter((name) => !settings.has(name))).toEqual([]);
     expect(a.environment.REDIS_URL).toMatch(/^redis:\/\/redis:6379$/);
     expect(new URL(a.environment.DATABASE_URL).host).toBe('postgres:5432');
+  });
+
+  it('gives the replicas a configuration src/config.ts accepts', () => {
+    const config = loadConfig(services.app1.environment);
+    expect(config.oidc.issuer).toBe('http://localhost:8081/realms/board');
+    expect(config.oidc.discoveryUrl?.href).toBe('http://keycloak:8080/realms/board/.well-known/openid-configuration');
+    expect(config.trustProxy).toBe(1);
   });
 
   it('splits the issuer: Keycloak issues for its public URL, the app fetches metadata on the compose network', () => {

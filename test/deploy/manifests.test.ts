@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { startWorld, type World } from '../support/world.js';
 import { APP_EXIT_MARGIN_SECONDS, configSettingNames, OVERLAYS, preStopSeconds, renderOverlay, ROOT, type Manifest, type Overlay } from './support/deployFiles.js';
 import { schemaProblems } from './support/kubernetesSchemas.js';
@@ -64,6 +65,19 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       'board-bff-config',
       'board-bff-secrets',
     ]);
+  });
+
+  it('starts: the ConfigMap and the Secret together are a configuration src/config.ts accepts', () => {
+    const secrets = docs.filter((d) => d.kind === 'Secret' && d.metadata.name.startsWith('board-bff-secrets'));
+    // prod's Secret is made outside git: these are the keys its comment and the README list.
+    const secretEnv =
+      overlay === 'prod'
+        ? { CLIENT_SECRET: 'x', SESSION_SECRET: 'y'.repeat(32), DATABASE_URL: 'postgres://board:x@db.internal:5432/board', REDIS_URL: 'rediss://:x@redis.internal:6380' }
+        : Object.fromEntries(secrets.flatMap((d) => Object.entries(d.data as Record<string, string>)).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    const config = loadConfig({ ...appConfigMap(docs), ...secretEnv });
+    expect(config.redis.url).toBeDefined();
+    expect(config.database.url).toBeDefined();
+    expect(config.production).toBe(overlay === 'prod');
   });
 
   it('agrees on one port: the app listens where the container, the Service, the probes and the policy point', () => {
