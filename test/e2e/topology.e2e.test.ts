@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { e2eEnv, onKeycloak, USERS } from './support/env.js';
@@ -116,6 +118,8 @@ describe(onKeycloak('the compose topology as processes: nginx in front of two re
       if (answer.status !== 200) lost.push(`${answer.status} ${(await answer.text()).slice(0, 120)}`);
     }
     for (const stream of streams) stream.close();
+    // nginx re-sends a POST whose connection a stopping replica reset: each post must exist exactly once.
+    const stored = await postTitles(loadResult.run);
 
     const ended = streams.filter((s) => s.serverEnds > 0);
     const figures = {
@@ -127,13 +131,15 @@ describe(onKeycloak('the compose topology as processes: nginx in front of two re
       streamsOpenAtEnd: streams.filter((s) => s.connected).length,
       streamsStoppedForGood: streams.filter((s) => s.fatal).length,
       reconnectNetworkErrors: streams.reduce((sum, s) => sum + s.networkErrors, 0),
+      postsAnswered201: loadResult.created.length,
+      postsStored: stored.length,
       sessions: sessions.length,
       sessionsLost: lost.length,
       sigtermToExitMs: { A: stopped.A?.ms, B: stopped.B?.ms },
       exitCodes: { A: stopped.A?.code, B: stopped.B?.code },
       // Lines whose upstream list has two entries: nginx moved the request to the other replica.
       movedByNginx: appLog().filter((line) => /upstream=\S+, /.test(line)).length,
-      servedBy: countBy(appLog().map((line) => /upstream=(\S+?),? /.exec(line)?.[1] ?? 'nginx itself')),
+      servedBy: countBy(appLog().map((line) => /upstream=(\S+?),? /.exec(line)?.[1]!).map((to) => (to === '-' ? 'nginx itself (page)' : to))),
     };
     console.log(`[topology] rolling restart figures ${JSON.stringify(figures, null, 1)}`);
     if (loadResult.failures.length > 0) {
@@ -150,6 +156,8 @@ describe(onKeycloak('the compose topology as processes: nginx in front of two re
     expect(figures.streamsReconnected).toBe(ended.length);
     expect(figures.streamsOpenAtEnd).toBe(STREAMS);
     expect(lost).toEqual([]);
+    expect(loadResult.created.length).toBeGreaterThan(10);
+    expect(stored.sort()).toEqual([...loadResult.created].sort());
     expect(stopped.A?.code).toBe(0);
     expect(stopped.B?.code).toBe(0);
     const limitMs = (Number(REPLICA_SETTINGS.SHUTDOWN_GRACE_SECONDS) + 5) * 1000;
@@ -167,17 +175,19 @@ const WORKERS = 6;
  * send them: mostly reads, every fourth a post (CSRF header and Origin like the demo page). Anything
  * but a 2xx, and any network error, is a failure.
  */
-function startLoad(publicUrl: string, sessions: string[]): { stop(): void; done: Promise<{ total: number; failures: string[] }> } {
+function startLoad(publicUrl: string, sessions: string[]): { stop(): void; done: Promise<{ run: string; total: number; failures: string[]; created: string[] }> } {
   let running = true;
   let total = 0;
   const failures: string[] = [];
+  const created: string[] = [];
+  const run = randomBytes(4).toString('hex');
   const worker = async (w: number) => {
     for (let i = 0; running; i++) {
       const cookie = sessions[(w * 7 + i) % sessions.length]!;
       const kind = i % 4;
       const [method, path, body] =
         kind === 3
-          ? ['POST', '/api/posts', JSON.stringify({ title: `rolling ${w}-${i}`, body: 'written during a rolling restart' })]
+          ? ['POST', '/api/posts', JSON.stringify({ title: `rolling ${run} ${w}-${i}`, body: 'written during a rolling restart' })]
           : kind === 1
             ? ['GET', '/api/posts?limit=5', undefined]
             : ['GET', '/api/user', undefined];
@@ -190,6 +200,7 @@ function startLoad(publicUrl: string, sessions: string[]): { stop(): void; done:
         });
         const text = await response.text();
         if (response.status < 200 || response.status > 299) failures.push(`${started} ${method} ${path} → ${response.status} ${text.slice(0, 160)}`);
+        else if (method === 'POST') created.push(JSON.parse(body!).title);
       } catch (error) {
         failures.push(`${started} ${method} ${path} → ${(error as Error).message} ${String((error as Error).cause ?? '')}`);
       }
@@ -197,8 +208,20 @@ function startLoad(publicUrl: string, sessions: string[]): { stop(): void; done:
       await sleep(20);
     }
   };
-  const done = Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w))).then(() => ({ total, failures }));
+  const done = Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w))).then(() => ({ run, total, failures, created }));
   return { stop: () => void (running = false), done };
+}
+
+/** Titles of the posts one load run stored, duplicates included. */
+async function postTitles(run: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: env.databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ title: string }>('SELECT title FROM posts WHERE title LIKE $1', [`rolling ${run} %`]);
+    return result.rows.map((row) => row.title);
+  } finally {
+    await client.end();
+  }
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
