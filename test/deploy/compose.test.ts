@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { describe, expect, it } from 'vitest';
-import { NGINX_CONFIG, testNginxConfig } from '../support/nginx.js';
+import { NGINX_CONFIG, startNginx, testNginxConfig } from '../support/nginx.js';
+import { freePort } from '../support/ports.js';
 import { APP_EXIT_MARGIN_SECONDS, committedFiles, composeConfig, configSettingNames, isIgnored, requireTool, ROOT, volumeMount } from './support/deployFiles.js';
 
 /**
@@ -122,6 +123,21 @@ describe('deploy/nginx/board-bff.conf', () => {
     const result = testNginxConfig({ appPort: 18080, keycloakPort: 18081, replicas: ['127.0.0.1:13001', '127.0.0.1:13002'], keycloak: '127.0.0.1:18088' });
     expect(result.output).toMatch(/test is successful/);
     expect(result.ok).toBe(true);
+  });
+
+  it('serves the demo page on the app origin with an empty API prefix, and keeps /metrics inside', async () => {
+    const nginx = await startNginx({ appPort: await freePort(), keycloakPort: await freePort(), replicas: ['127.0.0.1:9', '127.0.0.1:9'], keycloak: '127.0.0.1:9' });
+    try {
+      const page = await fetch(`${nginx.appUrl}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await page.text();
+      expect(html).toContain("const bff = '';");
+      expect(html).not.toContain('__BFF__');
+      expect((await fetch(`${nginx.appUrl}/metrics`)).status).toBe(404);
+    } finally {
+      await nginx.stop();
+    }
   });
 
   it('proxies the event stream unbuffered, with a read timeout far above the heartbeat, and no stickiness', () => {
