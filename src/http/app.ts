@@ -95,6 +95,7 @@ export function createApp(services: Services): Express {
       config,
       oidc: services.oidc,
       sealer: services.sealer,
+      store: services.store,
       index: services.index,
       schedule: services.schedule,
       revoke: services.revoke,

@@ -21,6 +21,8 @@ export interface OwnRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port and data directory (replays the AOF). */
   restart(): Promise<void>;
+  /** Runs one command on a connection of its own; resolves with the first line of the reply. */
+  command(args: string[]): Promise<string>;
   /** Every command the server executes from now on (`MONITOR`), as raw lines. */
   monitor(): Promise<Monitor>;
   stop(): Promise<void>;
@@ -43,8 +45,16 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
       { stdio: 'ignore' },
     );
+    let spawnError: Error | undefined;
+    child.once('error', (err) => (spawnError = err));
     const deadline = Date.now() + 10_000;
     while (!(await pings(port))) {
+      if (spawnError) {
+        throw new Error(
+          `these fault tests need a redis-server binary of their own (they stop and kill it; never the shared one): ${spawnError.message}. ` +
+            'Debian: apt-get install redis-server',
+        );
+      }
       if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
       if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -58,6 +68,12 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     current.kill('SIGKILL');
     await exited;
   };
+  // Should the test process end without stop() (a worker torn down early), the server goes with it.
+  const onExit = () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   await start();
 
   return {
@@ -67,6 +83,16 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     resume: () => void child?.kill('SIGCONT'),
     kill,
     restart: start,
+    command: (args) =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+        socket.once('data', (chunk) => {
+          socket.destroy();
+          resolve(chunk.toString().split('\r\n')[0]!);
+        });
+        socket.once('error', reject);
+      }),
     async monitor() {
       const socket = connect(port, '127.0.0.1');
       monitors.add(socket);
@@ -88,6 +114,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     async stop() {
       for (const socket of monitors) socket.destroy();
       await kill();
+      process.off('exit', onExit);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -80,3 +80,36 @@ export function startSlowRequest(
   request.write(head);
   return { send: () => void request.end(rest), response };
 }
+
+/** Sequential requests over one kept-alive connection: the statuses, and the errors (resets) seen. */
+export function keepAliveClient(): {
+  get(url: string, headers: Record<string, string>): Promise<{ status: number } | { error: string }>;
+  /** How many TCP connections the client had to open so far. */
+  readonly connections: number;
+  close(): void;
+} {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let connections = 0;
+  const seen = new WeakSet<object>();
+  return {
+    get: (url, headers) =>
+      new Promise((resolve) => {
+        const request = http.get(url, { agent, headers }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
+          response.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+        });
+        request.on('socket', (socket) => {
+          if (!seen.has(socket)) {
+            seen.add(socket);
+            connections++;
+          }
+        });
+        request.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+      }),
+    get connections() {
+      return connections;
+    },
+    close: () => agent.destroy(),
+  };
+}
