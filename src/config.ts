@@ -148,7 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`OIDC_ISSUER must use https in production (http is allowed on loopback only), got ${issuerRaw}`);
   }
   const discoveryRaw = read('OIDC_DISCOVERY_URL');
-  const discoveryUrl = discoveryRaw === undefined ? undefined : wellKnownUrl(url('OIDC_DISCOVERY_URL', discoveryRaw));
+  const discoveryUrl = discoveryRaw === undefined ? undefined : wellKnownUrl(noCredentials('OIDC_DISCOVERY_URL', url('OIDC_DISCOVERY_URL', discoveryRaw)));
 
   const secretsRaw = read('SESSION_SECRET');
   const secrets = secretsRaw ? secretsRaw.split(',').map((s) => s.trim()).filter(Boolean) : [];

@@ -41,6 +41,7 @@ describe('OIDC_DISCOVERY_URL in the configuration', () => {
     ['not a url', /^OIDC_DISCOVERY_URL must be an absolute URL/],
     ['ftp://keycloak/realms/board', /^OIDC_DISCOVERY_URL must use http: or https:/],
     ['http://keycloak:8080/realms/board?x=1', /^OIDC_DISCOVERY_URL must not carry a query or fragment/],
+    ['http://user:pw@keycloak:8080/realms/board', /^OIDC_DISCOVERY_URL must not carry a user name or password/],
   ])('when it is %s, then start-up is refused naming it', (value, message) => {
     expect(() => loadConfig({ ...base, OIDC_ISSUER: 'https://sso.example.com/realms/board', OIDC_DISCOVERY_URL: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, OIDC_ISSUER: 'https://sso.example.com/realms/board', OIDC_DISCOVERY_URL: value })).toThrow(message);
