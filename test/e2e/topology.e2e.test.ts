@@ -44,6 +44,22 @@ describe(onKeycloak('the compose topology as processes: nginx in front of two re
     console.log(`[topology] metadata fetched at ${topology.discoveryUrl}: issuer ${direct.issuer}, token_endpoint ${direct.token_endpoint}`);
   });
 
+  it('when the replicas sign people in, then their back-end calls (token, keys) go to Keycloak directly, as KC_HOSTNAME_BACKCHANNEL_DYNAMIC makes them in compose', async () => {
+    const direct = (await (await fetch(`${topology.discoveryUrl}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    if (new URL(direct.token_endpoint!).origin !== new URL(topology.discoveryUrl).origin) {
+      // Only a Keycloak this suite did not start (KEYCLOAK_TEST_URL, a container) can land here.
+      throw new Error(
+        `Keycloak at ${env.keycloak.url} advertises its public token endpoint to back-end callers (${direct.token_endpoint}): ` +
+          'start it with KC_HOSTNAME=<its URL> and KC_HOSTNAME_BACKCHANNEL_DYNAMIC=true, as docker-compose.yml does',
+      );
+    }
+    expect(direct.jwks_uri!.startsWith(new URL(topology.discoveryUrl).origin)).toBe(true);
+    await signInOverHttp(topology.nginx.appUrl, USERS.alice.username, USERS.alice.password);
+    const viaProxy = keycloakLog().map((line) => /"(?:GET|POST) ([^ ?]+)/.exec(line)?.[1] ?? '');
+    expect(viaProxy).toContain('/realms/board-proxy/login-actions/authenticate');
+    expect(viaProxy.filter((path) => /\/protocol\/openid-connect\/(token|certs|userinfo)$/.test(path))).toEqual([]);
+  });
+
   it('when a person signs in through nginx and Keycloak\'s login page, then the demo page served by nginx shows them signed in with its stream open', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
