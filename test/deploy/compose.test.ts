@@ -115,6 +115,8 @@ describe('docker-compose.yml', () => {
       expect(service.image, name).toMatch(/^[^@]+:(?!latest$)[\w][\w.-]*$/);
     }
     expect(services.app1.build.context).toBe(ROOT);
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(services.app1.image).toBe(`board-bff:${version}`);
   });
 });
 

@@ -24,6 +24,7 @@ const appConfigMap = (docs: Manifest[]) => {
 };
 const appContainer = (docs: Manifest[]) => one(docs, 'Deployment').spec.template.spec.containers.find((c: any) => c.name === 'board-bff');
 const settings = configSettingNames();
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
   const docs = rendered[overlay];
@@ -131,6 +132,8 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       .flatMap((d) => d.spec.template.spec.containers.map((c: { image: string }) => c.image));
     expect(images.length).toBeGreaterThan(0);
     for (const image of images) expect(image, image).toMatch(/^[^@]+:(?!latest$)[\w][\w.-]*$/);
+    // The app's own image is the release in package.json: a version bump must reach the manifests.
+    expect(appContainer(docs).image).toMatch(new RegExp(`(^|/)board-bff:${VERSION.replaceAll('.', '\\.')}$`));
   });
 
   it('lets only the ingress controller and Keycloak in, and the app out only to DNS and its peers', () => {
