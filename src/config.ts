@@ -23,6 +23,12 @@ export interface Config {
   oidc: {
     /** The issuer identifier exactly as configured; discovery checks the provider's metadata matches it. */
     issuer: string;
+    /**
+     * Where the provider's metadata is fetched when that is not the issuer's own URL (the provider
+     * reached inside a compose network or cluster): the full `.well-known/openid-configuration` URL.
+     * The metadata's `issuer` must still equal `issuer`, the public one that tokens carry.
+     */
+    discoveryUrl: URL | undefined;
     clientId: string;
     clientSecret: string;
     scopes: string;
@@ -155,6 +161,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (production && issuerUrl.protocol === 'http:' && !isLoopback(issuerUrl.hostname)) {
     throw new ConfigError(`OIDC_ISSUER must use https in production (http is allowed on loopback only), got ${issuerRaw}`);
   }
+  const discoveryRaw = read('OIDC_DISCOVERY_URL');
+  const discoveryUrl = discoveryRaw === undefined ? undefined : wellKnownUrl(noCredentials('OIDC_DISCOVERY_URL', url('OIDC_DISCOVERY_URL', discoveryRaw)));
 
   const secretsRaw = read('SESSION_SECRET');
   const secrets = secretsRaw ? secretsRaw.split(',').map((s) => s.trim()).filter(Boolean) : [];
@@ -217,7 +225,9 @@ export function loadConfig(env: Env = process.env): Config {
       clockToleranceSeconds: int('OIDC_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
       jwksCooldownMs: int('OIDC_JWKS_COOLDOWN_MS', 2000, 0, 10_000),
       httpTimeoutMs: int('OIDC_HTTP_TIMEOUT_MS', 5000, 100, 60_000),
-      allowInsecureRequests: issuerUrl.protocol === 'http:',
+      discoveryUrl,
+      // A plain-http discovery URL is a private-network address (compose, cluster): allowed in production.
+      allowInsecureRequests: issuerUrl.protocol === 'http:' || discoveryUrl?.protocol === 'http:',
       rolesClaim,
       keycloakAdminPath: urlPath('KEYCLOAK_ADMIN_PATH', read('KEYCLOAK_ADMIN_PATH') ?? '/auth/keycloak'),
       adminActionAlg: oneOf('KEYCLOAK_ADMIN_ACTION_ALG', ASYMMETRIC_JWS_ALGS, 'RS256'),
@@ -269,6 +279,13 @@ function urlPath(name: string, raw: string): string {
 
 /** web/dist beside src/ (or dist/ once compiled): where `npm run build:web` puts the app. */
 const defaultWebDir = fileURLToPath(new URL('../web/dist/', import.meta.url));
+
+/** An issuer-style base URL gets OpenID Connect Discovery 1.0 §4's suffix; a `.well-known` URL is kept. */
+function wellKnownUrl(raw: URL): URL {
+  if (raw.search || raw.hash) throw new ConfigError('OIDC_DISCOVERY_URL must not carry a query or fragment');
+  if (raw.pathname.includes('/.well-known/')) return raw;
+  return new URL(`${raw.href.replace(/\/+$/, '')}/.well-known/openid-configuration`);
+}
 
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);

@@ -41,8 +41,9 @@ export function createOidcClient(
 
   const discover = async (attempt: number): Promise<void> => {
     try {
+      // A `.well-known` URL skips openid-client's own issuer comparison, so it is made below.
       const discovered = await client.discovery(
-        new URL(oidc.issuer),
+        oidc.discoveryUrl ?? new URL(oidc.issuer),
         oidc.clientId,
         { client_secret: oidc.clientSecret, id_token_signed_response_alg: oidc.idTokenAlg },
         client.ClientSecretBasic(oidc.clientSecret),
@@ -51,6 +52,10 @@ export function createOidcClient(
           ...(oidc.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}),
         },
       );
+      const advertised = discovered.serverMetadata().issuer;
+      if (oidc.discoveryUrl && new URL(advertised).href !== new URL(oidc.issuer).href) {
+        throw new Error(`the metadata at OIDC_DISCOVERY_URL names the issuer ${advertised}, not ${oidc.issuer}`);
+      }
       discovered.timeout = Math.ceil(oidc.httpTimeoutMs / 1000);
       const jwksUri = discovered.serverMetadata().jwks_uri;
       if (!jwksUri) throw new Error('the provider metadata has no jwks_uri');

@@ -133,6 +133,10 @@ export async function startKeycloakDist(settings: RealmSettings): Promise<Keyclo
         KC_BOOTSTRAP_ADMIN_USERNAME: admin.username,
         KC_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
         KC_HEALTH_ENABLED: 'true',
+        // As in docker-compose.yml: a fixed public URL (the one every test uses), while a back-end
+        // caller reaching the server at another address gets endpoints on that address.
+        KC_HOSTNAME: admin.url,
+        KC_HOSTNAME_BACKCHANNEL_DYNAMIC: 'true',
         ...realmVariables(settings),
       },
     },
