@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { createAuditRepository } from './audit/auditRepository.js';
+import { createAuditTrail, type AuditTrail } from './audit/auditTrail.js';
 import { createLoginStateSealer, type LoginStateSealer } from './auth/loginState.js';
 import type { ProvisionUser } from './auth/completeLogin.js';
 import { createBoard, type Board } from './board/board.js';
@@ -10,6 +11,7 @@ import { createRedisBus } from './events/redisBus.js';
 import { createSseHub, type SseHub } from './events/sseHub.js';
 import type { ReadinessCheck } from './http/healthRoutes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { createRateLimits, type RateLimits } from './http/rateLimit.js';
 import { createBackchannelLogout, type BackchannelLogout } from './logout/backchannelLogout.js';
 import { createReplayCache } from './logout/replayCache.js';
 import { createOidcClient, type OidcClient } from './oidc/oidcClient.js';
@@ -23,7 +25,7 @@ import { createSessionStore, type SessionStore } from './sessions/sessionStore.j
 import { createTombstones, type Tombstones } from './sessions/tombstones.js';
 import type { Kv } from './storage/kv.js';
 import { createMemoryKv } from './storage/memoryKv.js';
-import { createRedisClient } from './storage/redisClient.js';
+import { createRedisClient, type RedisConnection } from './storage/redisClient.js';
 import { createRedisKv } from './storage/redisKv.js';
 
 export interface Services {
@@ -45,6 +47,8 @@ export interface Services {
   backchannelLogout: BackchannelLogout;
   sse: SseHub;
   board: Board;
+  audit: AuditTrail;
+  rateLimits: RateLimits;
   provisionUser: ProvisionUser;
   readinessChecks: Record<string, ReadinessCheck>;
   /** Starts background work (the liveness monitor). */
@@ -60,11 +64,12 @@ export interface Services {
 export async function createServices(config: Config, log: Logger): Promise<Services> {
   const metrics = createMetrics();
   const { prefix } = config.redis;
-  let redis: Redis | undefined;
-  let subscriber: Redis | undefined;
-  if (config.redis.url) {
-    redis = createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, log, 'commands');
-    subscriber = createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, log, 'subscriber');
+  let redis: RedisConnection | undefined;
+  let subscriber: RedisConnection | undefined;
+  const { topology } = config.redis;
+  if (topology) {
+    redis = createRedisClient({ ...config.redis, topology }, log, 'commands');
+    subscriber = createRedisClient({ ...config.redis, topology }, log, 'subscriber');
   }
   const kv = redis ? createRedisKv(redis) : createMemoryKv();
   const bus = redis && subscriber ? createRedisBus(redis, subscriber, prefix, log) : createMemoryBus(log);
@@ -75,6 +80,15 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
   const handleOf = createSessionHandle(config.session.secrets[0]!);
+  const rateLimits = createRateLimits({ settings: config.rateLimit, redis, prefix, log });
+  const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
+  const audit = createAuditTrail({
+    repository: createAuditRepository(board.db),
+    isSchemaReady: board.schema.isReady,
+    replica: config.replicaName,
+    retentionDays: config.audit.retentionDays,
+    log,
+  });
   const revoke = createRevokeSessions({
     store,
     index,
@@ -85,6 +99,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     absoluteLifetimeMs: config.session.absoluteSeconds * 1000,
     log,
     onRevoked: (reason, count) => metrics.revocations.inc({ reason }, count),
+    onSessionRevoked: (revoked) => audit.record(revoked),
   });
   const refresh = createRefreshTokens({
     oidc,
@@ -129,8 +144,6 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     log,
   });
 
-  const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
-
   const readinessChecks: Record<string, ReadinessCheck> = {
     provider: async () => {
       if (!oidc.isReady()) throw new Error('discovery has not succeeded yet');
@@ -161,16 +174,20 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     backchannelLogout,
     sse,
     board,
+    audit,
+    rateLimits,
     provisionUser: (identity) => board.users.provisionUser(identity),
     readinessChecks,
     start() {
       liveness.start();
+      audit.start();
     },
     async close() {
       sse.closeAll();
       oidc.stop();
       await liveness.stop();
       await bus.close();
+      await audit.stop();
       await board.close();
       redis?.disconnect();
     },

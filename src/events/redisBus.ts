@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../storage/redisClient.js';
 import { unavailable } from '../http/httpError.js';
 import type { Logger } from '../logger.js';
 import type { AppEvent, EventBus } from './eventBus.js';
@@ -10,7 +10,7 @@ import { LocalFanout } from './localFanout.js';
  * whose streams it holds (plus the broadcast channel), not for everyone. ioredis re-subscribes all
  * channels after a reconnect.
  */
-export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: string, log: Logger): EventBus {
+export function createRedisBus(publisher: RedisConnection, subscriber: RedisConnection, prefix: string, log: Logger): EventBus {
   const fanout = new LocalFanout();
   const channelPrefix = `${prefix}ev:`;
   const onError = (err: unknown) => log.error({ err }, 'event listener failed');
