@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEvent, topics } from '../../src/events/eventBus.js';
+import { redisCommand, startRedisCluster, type RedisCluster } from '../support/redisTopology.js';
+import { sessionIdOf } from '../support/sessionIds.js';
+import { openSse } from '../support/sseClient.js';
+import { UserAgent } from '../support/userAgent.js';
+import { signIn, startWorld, type World } from '../support/world.js';
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by this test)', () => {
+  let cluster: RedisCluster;
+  let world: World;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    world = await startWorld({
+      replicas: 2,
+      redisEnv: { REDIS_CLUSTER_NODES: cluster.seeds },
+      // Sessions are scheduled for a provider check an hour out; the liveness test makes one due by hand.
+      env: { TOKEN_REFRESH_SKEW_SECONDS: '30', LIVENESS_INTERVAL_SECONDS: '3600' },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await world?.close();
+    await cluster?.stop();
+  });
+
+  const [A, B] = [0, 1];
+  const at = (replica: number, path: string) => `${world.apps[replica]!.url}${path}`;
+  const services = (replica: number) => world.apps[replica]!.services;
+  const streamFor = (agent: UserAgent, replica: number) => openSse(at(replica, '/api/events'), { cookie: agent.cookieHeader(world.baseUrl) });
+  const keysOn = async (port: number) => (await redisCommand(port, 'KEYS', `${world.prefix}*`)) as string[];
+
+  it('when users sign in on one replica, then the other accepts their cookies and their keys spread over several primaries', async () => {
+    const agents = await Promise.all(
+      (['alice', 'bob', 'carol', 'alice', 'bob', 'carol'] as const).map(async (account) => {
+        const agent = new UserAgent();
+        await signIn(agent, world, account);
+        return { agent, account };
+      }),
+    );
+    for (const { agent, account } of agents) {
+      const onB = await agent.fetch(at(B, '/api/user'));
+      expect(onB.status).toBe(200);
+      expect(await onB.json()).toMatchObject({ user: { id: account } });
+    }
+    const perPrimary = await Promise.all(cluster.primaries.map((node) => keysOn(node.port)));
+    expect(perPrimary.filter((keys) => keys.length > 0).length).toBeGreaterThanOrEqual(2);
+    expect(new Set(await services(A).index.byUser(world.op.issuer, 'alice')).size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('when the provider logs users out through replica A, then every one of their streams on replica B is told, whichever node owns each channel', async () => {
+    const users = ['alice', 'bob', 'carol'] as const;
+    const agents = await Promise.all(
+      users.map(async (account) => {
+        const agent = new UserAgent();
+        await signIn(agent, world, account);
+        return agent;
+      }),
+    );
+    const streams = await Promise.all(agents.map((agent) => streamFor(agent, B)));
+    await Promise.all(streams.map((stream) => stream.next((m) => m.data === 'connected')));
+
+    for (const agent of agents) {
+      const providerSid = (await services(A).store.read(sessionIdOf(agent, world.baseUrl)))!.auth!.providerSid!;
+      const token = await world.op.signLogoutToken({ sid: providerSid });
+      const posted = await fetch(at(A, '/auth/backchannel-logout'), { method: 'POST', headers: FORM, body: new URLSearchParams({ logout_token: token }) });
+      expect(posted.status).toBe(200);
+    }
+    for (const stream of streams) {
+      const event = await stream.next((m) => m.event === 'session_invalidated');
+      expect(JSON.parse(event.data)).toMatchObject({ reason: 'backchannel_logout' });
+      await stream.ended;
+    }
+    for (const agent of agents) {
+      for (const replica of [A, B]) {
+        const answer = await agent.fetch(at(replica, '/api/user'));
+        expect(answer.status).toBe(401);
+        expect(await answer.json()).toMatchObject({ error: 'session_revoked' });
+      }
+    }
+  });
+
+  it('when an event is published for a user on replica A, then that user\'s streams on both replicas receive it (fan-out)', async () => {
+    const laptop = new UserAgent();
+    const phone = new UserAgent();
+    await signIn(laptop, world, 'bob');
+    await signIn(phone, world, 'bob');
+    const onA = await streamFor(laptop, A);
+    const onB = await streamFor(phone, B);
+    await Promise.all([onA, onB].map((stream) => stream.next((m) => m.data === 'connected')));
+    await services(A).bus.publish(topics.user(world.op.issuer, 'bob'), createEvent('marker'));
+    await services(B).bus.publish(topics.broadcast, createEvent('everyone'));
+    for (const stream of [onA, onB]) {
+      await stream.next((m) => m.event === 'marker');
+      await stream.next((m) => m.event === 'everyone');
+      stream.close();
+    }
+  });
+
+  it('when the access token nears expiry and both replicas get a request at once, then the refresh lock lets exactly one refresh', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'carol');
+    const sid = sessionIdOf(agent, world.baseUrl);
+    const record = (await services(A).store.read(sid))!;
+    record.auth!.tokens.expiresAt = Date.now() + 1000;
+    await services(A).store.write(sid, record);
+    const refreshed = async () => {
+      let total = 0;
+      for (const app of world.apps) total += (await app.services.metrics.refreshes.get()).values.find((v) => v.labels.outcome === 'refreshed')?.value ?? 0;
+      return total;
+    };
+    const before = await refreshed();
+    const answers = await Promise.all(world.apps.map((app) => agent.fetch(`${app.url}/api/user`)));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(await refreshed()).toBe(before + 1);
+    expect((await services(B).store.read(sid))!.auth!.tokens.accessToken).not.toBe(record.auth!.tokens.accessToken);
+  });
+
+  it('when a session falls due in the shared liveness schedule and the provider has ended it, then the check revokes it and its stream is told', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'alice');
+    const sid = sessionIdOf(agent, world.baseUrl);
+    const stream = await streamFor(agent, A);
+    await stream.next((m) => m.data === 'connected');
+    await world.op.revokeGrants('alice');
+    await services(A).schedule.track(sid, Date.now() - 1);
+    expect(await services(B).liveness.runOnce()).toBeGreaterThanOrEqual(1);
+    const event = await stream.next((m) => m.event === 'session_invalidated');
+    expect(JSON.parse(event.data)).toMatchObject({ reason: 'provider_session_ended' });
+    expect((await agent.fetch(at(B, '/api/user'))).status).toBe(401);
+  });
+});
