@@ -75,7 +75,7 @@ export function createApp(services: Services): Express {
       resave: false,
       saveUninitialized: false,
       rolling: true,
-      unset: 'destroy',
+      unset: 'keep',
       cookie: { httpOnly: true, sameSite: 'lax', secure: config.session.secureCookie, path: '/', maxAge: config.session.idleSeconds * 1000 },
     }),
     guard.resolveSession,
