@@ -84,7 +84,18 @@ async function command(port: number, ...args: string[]): Promise<unknown> {
   }
 }
 
+/** Fails loudly, naming the package, when a tool these suites need is not installed. */
+async function requireTool(name: string, debianPackage: string): Promise<void> {
+  try {
+    await run('which', [name]);
+  } catch {
+    throw new Error(`${name} is required for the multi-node Redis tests; install it (Debian: apt-get install ${debianPackage})`);
+  }
+}
+
 async function startServer(dir: string, extra: string[]): Promise<RedisNode> {
+  await requireTool('redis-server', 'redis-server');
+  await requireTool('redis-cli', 'redis-tools');
   const port = await freePort();
   const child = startProcess('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
