@@ -71,7 +71,12 @@ export interface Config {
   };
   sse: { heartbeatSeconds: number; retryMs: number; maxBufferedBytes: number };
   board: { moderatorRole: string };
-  shutdownGraceSeconds: number;
+  shutdown: {
+    /** SIGTERM → this long with readiness off but still serving, before we stop accepting. */
+    delaySeconds: number;
+    /** Then at most this long for in-flight requests to finish. */
+    graceSeconds: number;
+  };
 }
 
 export interface HostPort {
@@ -248,7 +253,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxBufferedBytes: int('SSE_MAX_BUFFERED_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     },
     board: { moderatorRole: read('MODERATOR_ROLE') ?? 'board-admin' },
-    shutdownGraceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+    shutdown: {
+      delaySeconds: int('SHUTDOWN_DELAY_SECONDS', 0, 0, 300),
+      graceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+    },
   };
 }
 

@@ -53,7 +53,9 @@ export interface Services {
   readinessChecks: Record<string, ReadinessCheck>;
   /** Starts background work (the liveness monitor). */
   start(): void;
-  /** Ends streams and background work, then closes connections. */
+  /** Shutdown has begun: readiness reads `accepting: down` from now on. */
+  beginDrain(): void;
+  /** Ends streams and background work, then closes Redis and the database. */
   close(): Promise<void>;
 }
 
@@ -144,7 +146,11 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     log,
   });
 
+  let draining = false;
   const readinessChecks: Record<string, ReadinessCheck> = {
+    accepting: async () => {
+      if (draining) throw new Error('shutting down');
+    },
     provider: async () => {
       if (!oidc.isReady()) throw new Error('discovery has not succeeded yet');
     },
@@ -182,6 +188,9 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       liveness.start();
       audit.start();
     },
+    beginDrain() {
+      draining = true;
+    },
     async close() {
       sse.closeAll();
       oidc.stop();
@@ -189,7 +198,8 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       await bus.close();
       await audit.stop();
       await board.close();
-      redis?.disconnect();
+      // QUIT lets replies still in flight arrive; a Redis that does not answer is simply dropped.
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

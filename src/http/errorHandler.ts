@@ -14,8 +14,8 @@ export function createErrorHandler(log: Logger): ErrorRequestHandler {
     if (error.status >= 500) log.error({ reqId, err: error.cause ?? err, code: error.code }, 'request failed');
     else log.info({ reqId, code: error.code, status: error.status }, error.message);
     if (res.headersSent) {
-      // express-session reports a failed save/touch after it has ended the response (a Redis failover,
-      // say): that answer is complete and right, so let it reach the client; cut only a half-sent one.
+      // A failure after the whole answer went out (express-session reports its end-of-request
+      // store calls this way) leaves a healthy keep-alive connection: only a half-sent answer is cut.
       if (!res.writableEnded) res.destroy();
       return;
     }
