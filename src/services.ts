@@ -82,7 +82,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
   const handleOf = createSessionHandle(config.session.secrets[0]!);
-  const rateLimits = createRateLimits({ settings: config.rateLimit, redis, prefix, log });
+  const rateLimits = createRateLimits({ settings: config.rateLimit, redis, prefix, log, onLimited: (route) => metrics.rateLimited.inc({ route }) });
   const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
   const audit = createAuditTrail({
     repository: createAuditRepository(board.db),

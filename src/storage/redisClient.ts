@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config, RedisTopology } from '../config.js';
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 
 /** A connection to whichever Redis deployment is configured; both kinds take the same commands. */
 export type RedisConnection = Redis | Cluster;
@@ -78,7 +78,7 @@ export function createRedisClient(settings: RedisSettings, log: Logger, role: st
 
   let down = false;
   redis.on('error', (err: Error) => {
-    if (!down) log.warn({ role, topology: topology.kind, err: err.message }, 'Redis connection error');
+    if (!down) log.warn({ role, topology: topology.kind, err: describeError(err) }, 'Redis connection error');
     down = true;
   });
   redis.on('ready', () => {

@@ -41,6 +41,8 @@ describe('rate limits shared by two replicas through Redis', () => {
       else await answer.arrayBuffer();
     }
     expect(statuses).toEqual([302, 302, 302, 302, 302, 429, 429, 429]);
+    const counted = await Promise.all(world.apps.map(async (app) => (await app.services.metrics.rateLimited.get()).values.find((v) => v.labels.route === 'login')?.value ?? 0));
+    expect(counted[0]! + counted[1]!).toBe(3);
     const retryAfter = Number(refused!.headers.get('retry-after'));
     expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60).toBe(true);
     expect(refused!.headers.get('cache-control')).toBe('no-store');

@@ -130,4 +130,20 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
     expect(JSON.parse(event.data)).toMatchObject({ reason: 'provider_session_ended' });
     expect((await agent.fetch(at(B, '/api/user'))).status).toBe(401);
   });
+
+  // Last: it uses up this address's sign-in allowance.
+  it('when one address keeps asking for /auth/login on both replicas, then the shared count on the cluster refuses it past the default limit', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40 && !statuses.includes(429); i++) {
+      const answer = await fetch(at(i % 2, '/auth/login'), { redirect: 'manual' });
+      statuses.push(answer.status);
+      await answer.arrayBuffer();
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 302)).toBe(true);
+    // 30 per window in all, sign-ins of the earlier tests included.
+    expect(statuses.length).toBeLessThan(30);
+    const counters = await Promise.all(cluster.primaries.map((node) => redisCommand(node.port, 'KEYS', `${world.prefix}rl:login:*`)));
+    expect(counters.flat()).toHaveLength(1);
+  });
 });
