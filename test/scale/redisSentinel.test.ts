@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failover, startRedisSentinelSet, type RedisSentinelSet } from '../support/redisTopology.js';
+import { failover, redisCommand, startRedisSentinelSet, type RedisSentinelSet } from '../support/redisTopology.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse, type SseStream } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -136,6 +136,14 @@ describe('two replicas on Redis Sentinel (1 primary, 1 replica, 3 sentinels, sta
     const toldAfter = (await Promise.all(afterSwitch.map(toldWithin))).filter(Boolean).length;
     const liveStreamsOpen = live.filter((probe) => !probe.stream.messages.some((m) => m.event === 'session_invalidated')).length;
 
+    // Both replicas' subscriber connections followed the switch: they sit on the new primary now.
+    const subscribersOn = async (port: number) =>
+      String(await redisCommand(port, 'CLIENT', 'LIST', 'TYPE', 'pubsub'))
+        .split('\n')
+        .filter((line) => line.includes('name=board-bff:subscriber')).length;
+    const subscribersOnNewPrimary = await subscribersOn(newPrimary);
+    const subscribersOnOldPrimary = await subscribersOn(set.primary.port);
+
     let lost = 0;
     for (const probe of live) {
       for (const replica of [0, 1]) if ((await probe.agent.fetch(at(replica, '/api/user'))).status !== 200) lost++;
@@ -160,11 +168,15 @@ describe('two replicas on Redis Sentinel (1 primary, 1 replica, 3 sentinels, sta
       streamsToldRevokedAfterSwitch: `${toldAfter}/${afterSwitch.length}`,
       liveStreamsStillOpen: `${liveStreamsOpen}/${live.length}`,
       newPrimaryPort: newPrimary,
+      subscribersOnNewPrimary,
+      subscribersOnOldPrimary,
       requestsWithoutAnswer: [...new Set(failures)],
     };
     console.log(`Sentinel failover figures: ${JSON.stringify(figures, null, 2)}`);
 
     expect(newPrimary).toBe(set.replica.port);
+    expect(subscribersOnNewPrimary).toBe(2);
+    expect(subscribersOnOldPrimary).toBe(0);
     expect(figures.wrongAnswers).toBe(0);
     expect(lost).toBe(0);
     expect(revokedAnswering).toBe(0);
