@@ -1,4 +1,4 @@
-import { unavailable } from '../http/httpError.js';
+import { HttpError, unavailable } from '../http/httpError.js';
 import { describeError, type Logger } from '../logger.js';
 import type { RevokedSession } from '../sessions/revokeSessions.js';
 import { auditEntryOf, type AuditEntry } from './auditEntry.js';
@@ -51,9 +51,16 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
 
   const write = async (): Promise<void> => {
     while (buffer.length > 0) {
-      if (!deps.isSchemaReady()) throw new Error('the audit table is not migrated yet');
+      if (!deps.isSchemaReady()) throw unavailable('database (audit table not migrated yet)');
       const batch = buffer.slice(0, BATCH);
-      await deps.repository.insert(batch);
+      try {
+        await deps.repository.insert(batch);
+      } catch (err) {
+        // An outage is retried; a refusal (a constraint, a bug) would refuse forever and block every
+        // later entry: drop that batch, whose entries are in the log already.
+        if (err instanceof HttpError && err.status === 503) throw err;
+        log.error({ dropped: batch.length, err: describeError(err) }, 'audit entries refused by the database; they remain in the log only');
+      }
       buffer = buffer.slice(batch.length);
     }
   };

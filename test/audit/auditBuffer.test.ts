@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/auditEntry.js';
+import { unavailable } from '../../src/http/httpError.js';
 import type { AuditRepository } from '../../src/audit/auditRepository.js';
 import { createAuditTrail } from '../../src/audit/auditTrail.js';
 import { createLogger } from '../../src/logger.js';
@@ -19,11 +20,12 @@ const revoked = (n: number, extra: Partial<RevokedSession> = {}): RevokedSession
 /** The unit under test is the buffer; its repository is a stand-in that fails while `down` is true. */
 function harness() {
   const stored: AuditEntry[] = [];
-  const state = { down: true, attempts: 0 };
+  const state = { down: true, refuse: false, attempts: 0 };
   const repository: AuditRepository = {
     async insert(entries) {
       state.attempts++;
-      if (state.down) throw new Error('connect ECONNREFUSED');
+      if (state.down) throw unavailable('database');
+      if (state.refuse) throw Object.assign(new Error('new row violates check constraint'), { code: '23514' });
       stored.push(...entries);
     },
     list: async () => [],
@@ -47,6 +49,20 @@ describe('the audit buffer', () => {
     state.down = false;
     await expect.poll(() => stored.length, { timeout: 5000 }).toBe(3);
     expect(stored.map((entry) => entry.sessionHandle)).toEqual(['handle-3', 'handle-4', 'handle-5']);
+    await trail.stop();
+  });
+
+  it('when the database refuses a batch (not an outage), then that batch is dropped, logged, and later entries still go through', async () => {
+    const { trail, stored, state, lines } = harness();
+    state.down = false;
+    state.refuse = true;
+    trail.record(revoked(1));
+    await trail.flush();
+    expect(lines.some((line) => line.includes('audit entries refused by the database'))).toBe(true);
+    state.refuse = false;
+    trail.record(revoked(2));
+    await trail.flush();
+    expect(stored.map((entry) => entry.sessionHandle)).toEqual(['handle-2']);
     await trail.stop();
   });
 
