@@ -71,7 +71,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const { topology } = config.redis;
   if (topology) {
     redis = createRedisClient({ ...config.redis, topology }, log, 'commands');
-    subscriber = createRedisClient({ ...config.redis, topology }, log, 'subscriber');
+    subscriber = createRedisClient({ ...config.redis, topology }, log, 'subscriber', { subscriberFor: redis });
   }
   const kv = redis ? createRedisKv(redis) : createMemoryKv();
   const bus = redis && subscriber ? createRedisBus(redis, subscriber, prefix, log) : createMemoryBus(log);

@@ -1,5 +1,7 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Config, RedisTopology } from '../config.js';
+import { createConnection } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { AbstractConnector, Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Config, HostPort, RedisTopology } from '../config.js';
 import { describeError, type Logger } from '../logger.js';
 
 /** A connection to whichever Redis deployment is configured; both kinds take the same commands. */
@@ -19,8 +21,16 @@ export type RedisSettings = Omit<Config['redis'], 'topology'> & { topology: Redi
  *   resent: it answers 503 and the client retries.
  * - Cluster: slots are discovered from the seed nodes and followed on `MOVED`/failover; commands
  *   are pipelined per node. Every command and script we send touches one key (src/storage/redisKv.ts).
+ *   A subscriber (`subscriberFor` its command connection) is one plain connection to any node, moving
+ *   to the next known node when it reconnects (classic pub/sub: see `clusterNodeConnector`).
  */
-export function createRedisClient(settings: RedisSettings, log: Logger, role: string): RedisConnection {
+export function createRedisClient(
+  settings: RedisSettings,
+  log: Logger,
+  role: string,
+  /** For a subscriber: its command connection (on a Cluster, where the known nodes are read from). */
+  options: { subscriberFor?: RedisConnection } = {},
+): RedisConnection {
   const { topology } = settings;
   const common: RedisOptions = {
     connectionName: `board-bff:${role}`,
@@ -36,7 +46,7 @@ export function createRedisClient(settings: RedisSettings, log: Logger, role: st
   const backoff = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 3000);
 
   let redis: RedisConnection;
-  if (topology.kind === 'cluster') {
+  if (topology.kind === 'cluster' && !options.subscriberFor) {
     redis = new Cluster(topology.nodes, {
       enableOfflineQueue: false,
       // Commands issued in the same tick travel in one write per node: under load, far fewer syscalls.
@@ -51,7 +61,9 @@ export function createRedisClient(settings: RedisSettings, log: Logger, role: st
     });
   } else {
     const placement: RedisOptions =
-      topology.kind === 'sentinel'
+      topology.kind === 'cluster'
+        ? { Connector: clusterNodeConnector(() => knownNodes(options.subscriberFor!, topology.nodes), settings.tls), ...credentials }
+        : topology.kind === 'sentinel'
         ? {
             sentinels: topology.sentinels,
             name: topology.name,
@@ -64,7 +76,7 @@ export function createRedisClient(settings: RedisSettings, log: Logger, role: st
             ...credentials,
           }
         : {};
-    const options: RedisOptions = {
+    const redisOptions: RedisOptions = {
       ...common,
       ...placement,
       enableOfflineQueue: false,
@@ -73,7 +85,7 @@ export function createRedisClient(settings: RedisSettings, log: Logger, role: st
       // 1 = reconnect (to the primary the sentinels name now) without resending the command.
       reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),
     };
-    redis = topology.kind === 'single' ? new Redis(topology.url, options) : new Redis(options);
+    redis = topology.kind === 'single' ? new Redis(topology.url, redisOptions) : new Redis(redisOptions);
   }
 
   let down = false;
@@ -86,4 +98,42 @@ export function createRedisClient(settings: RedisSettings, log: Logger, role: st
     down = false;
   });
   return redis;
+}
+
+/** The cluster's nodes as the command connection knows them now (discovered ones included), else the seeds. */
+function knownNodes(cluster: RedisConnection, seeds: HostPort[]): HostPort[] {
+  const nodes = cluster instanceof Cluster ? cluster.nodes('all').map((node) => ({ host: node.options.host!, port: node.options.port! })) : [];
+  return nodes.length > 0 ? nodes : seeds;
+}
+
+/**
+ * How a subscriber connects on a Cluster: one plain connection to any node, the next known one at
+ * each reconnect. A classic PUBLISH reaches subscribers on every node over the cluster bus, so any
+ * node will do. ioredis's own Cluster subscriber replaces a lost connection silently; this one is an
+ * ordinary connection that emits `ready` after every reconnect and re-subscribes its channels, as on
+ * one node or Sentinel, so the event bus knows when messages may have been missed.
+ */
+function clusterNodeConnector(nodes: () => HostPort[], tls: boolean) {
+  let next = Math.floor(Math.random() * 1024);
+  return class ClusterNodeConnector extends AbstractConnector {
+    constructor(options: unknown) {
+      super((options as { disconnectTimeout?: number }).disconnectTimeout ?? 2000);
+    }
+
+    override connect() {
+      const list = nodes();
+      const { host, port } = list[next++ % list.length]!;
+      this.connecting = true;
+      return new Promise<ReturnType<typeof createConnection>>((resolve, reject) => {
+        // Like ioredis's own connector: a disconnect() between now and the next tick wins.
+        process.nextTick(() => {
+          if (!this.connecting) return reject(new Error('Connection is closed.'));
+          const stream = tls ? tlsConnect({ host, port }) : createConnection({ host, port });
+          stream.once('error', (err) => (this.firstError = err));
+          this.stream = stream;
+          resolve(stream);
+        });
+      });
+    }
+  };
 }

@@ -131,6 +131,44 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
     expect((await agent.fetch(at(B, '/api/user'))).status).toBe(401);
   });
 
+  it('when the connections of the node holding the subscribers drop, then they reconnect to the next node and a later revocation still reaches streams on both replicas', async () => {
+    const agents = await Promise.all(
+      (['bob', 'carol'] as const).map(async (account) => {
+        const agent = new UserAgent();
+        await signIn(agent, world, account);
+        return agent;
+      }),
+    );
+    const streams = await Promise.all(agents.map((agent, i) => streamFor(agent, i % 2)));
+    await Promise.all(streams.map((stream) => stream.next((m) => m.data === 'connected')));
+    const nodes = [...cluster.primaries, ...cluster.replicas];
+    const subscribersOn = async (port: number) =>
+      String(await redisCommand(port, 'CLIENT', 'LIST', 'TYPE', 'pubsub'))
+        .split('\n')
+        .filter((line) => line.includes('name=board-bff:subscriber')).length;
+    const before = await Promise.all(nodes.map((node) => subscribersOn(node.port)));
+    expect(before.reduce((a, b) => a + b, 0)).toBe(2);
+    const holder = nodes[before.findIndex((count) => count > 0)]!;
+    await redisCommand(holder.port, 'CLIENT', 'KILL', 'TYPE', 'pubsub');
+
+    // Each subscriber reconnects to the next node it knows and subscribes its channels again.
+    await expect
+      .poll(async () => (await Promise.all(nodes.map((node) => subscribersOn(node.port)))).reduce((a, b) => a + b, 0), { timeout: 10_000, interval: 100 })
+      .toBe(2);
+    expect((await Promise.all(nodes.map((node) => subscribersOn(node.port)))).some((count, i) => count > 0 && nodes[i] !== holder)).toBe(true);
+
+    for (const [i, agent] of agents.entries()) {
+      const providerSid = (await services(A).store.read(sessionIdOf(agent, world.baseUrl)))!.auth!.providerSid!;
+      const token = await world.op.signLogoutToken({ sid: providerSid });
+      const posted = await fetch(at(i % 2, '/auth/backchannel-logout'), { method: 'POST', headers: FORM, body: new URLSearchParams({ logout_token: token }) });
+      expect(posted.status).toBe(200);
+    }
+    for (const stream of streams) {
+      const event = await stream.next((m) => m.event === 'session_invalidated');
+      expect(JSON.parse(event.data)).toMatchObject({ reason: 'backchannel_logout' });
+    }
+  });
+
   // Last: it uses up this address's sign-in allowance.
   it('when one address keeps asking for /auth/login on both replicas, then the shared count on the cluster refuses it past the default limit', async () => {
     const statuses: number[] = [];
