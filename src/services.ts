@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { createAuditRepository } from './audit/auditRepository.js';
@@ -25,7 +26,7 @@ import { createSessionStore, type SessionStore } from './sessions/sessionStore.j
 import { createTombstones, type Tombstones } from './sessions/tombstones.js';
 import type { Kv } from './storage/kv.js';
 import { createMemoryKv } from './storage/memoryKv.js';
-import { createRedisClient, type RedisConnection } from './storage/redisClient.js';
+import { createRedisClient, createRedisSubscriber, type RedisConnection } from './storage/redisClient.js';
 import { createRedisKv } from './storage/redisKv.js';
 
 export interface Services {
@@ -67,11 +68,11 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const metrics = createMetrics();
   const { prefix } = config.redis;
   let redis: RedisConnection | undefined;
-  let subscriber: RedisConnection | undefined;
+  let subscriber: Redis | undefined;
   const { topology } = config.redis;
   if (topology) {
     redis = createRedisClient({ ...config.redis, topology }, log, 'commands');
-    subscriber = createRedisClient({ ...config.redis, topology }, log, 'subscriber', { subscriberFor: redis });
+    subscriber = createRedisSubscriber({ ...config.redis, topology }, log, redis);
   }
   const kv = redis ? createRedisKv(redis) : createMemoryKv();
   const bus = redis && subscriber ? createRedisBus(redis, subscriber, prefix, log) : createMemoryBus(log);

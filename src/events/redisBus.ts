@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../storage/redisClient.js';
 import { unavailable } from '../http/httpError.js';
 import type { Logger } from '../logger.js';
@@ -15,7 +16,7 @@ import { LocalFanout } from './localFanout.js';
  * subscribers on every node over the cluster bus, so a replica hears every revocation whichever node
  * owns the channel and whichever node its one subscriber connection landed on (README, "Redis topologies").
  */
-export function createRedisBus(publisher: RedisConnection, subscriber: RedisConnection, prefix: string, log: Logger): EventBus {
+export function createRedisBus(publisher: RedisConnection, subscriber: Redis, prefix: string, log: Logger): EventBus {
   const fanout = new LocalFanout();
   const channelPrefix = `${prefix}ev:`;
   const onError = (err: unknown) => log.error({ err }, 'event listener failed');

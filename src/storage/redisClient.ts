@@ -21,16 +21,22 @@ export type RedisSettings = Omit<Config['redis'], 'topology'> & { topology: Redi
  *   resent: it answers 503 and the client retries.
  * - Cluster: slots are discovered from the seed nodes and followed on `MOVED`/failover; commands
  *   are pipelined per node. Every command and script we send touches one key (src/storage/redisKv.ts).
- *   A subscriber (`subscriberFor` its command connection) is one plain connection to any node, moving
- *   to the next known node when it reconnects (classic pub/sub: see `clusterNodeConnector`).
+ *   A subscriber (`createRedisSubscriber`) is one plain connection to any node, moving to the next
+ *   known node when it reconnects (classic pub/sub: see `clusterNodeConnector`).
  */
-export function createRedisClient(
-  settings: RedisSettings,
-  log: Logger,
-  role: string,
-  /** For a subscriber: its command connection (on a Cluster, where the known nodes are read from). */
-  options: { subscriberFor?: RedisConnection } = {},
-): RedisConnection {
+export function createRedisClient(settings: RedisSettings, log: Logger, role: string): RedisConnection {
+  return connect(settings, log, role, undefined);
+}
+
+/**
+ * The pub/sub connection beside `commands`: always one plain connection (a Cluster's known nodes,
+ * read from `commands`, are tried in turn), which emits `ready` after every reconnect.
+ */
+export function createRedisSubscriber(settings: RedisSettings, log: Logger, commands: RedisConnection): Redis {
+  return connect(settings, log, 'subscriber', commands) as Redis;
+}
+
+function connect(settings: RedisSettings, log: Logger, role: string, subscriberFor: RedisConnection | undefined): RedisConnection {
   const { topology } = settings;
   const common: RedisOptions = {
     connectionName: `board-bff:${role}`,
@@ -46,7 +52,7 @@ export function createRedisClient(
   const backoff = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 3000);
 
   let redis: RedisConnection;
-  if (topology.kind === 'cluster' && !options.subscriberFor) {
+  if (topology.kind === 'cluster' && !subscriberFor) {
     redis = new Cluster(topology.nodes, {
       enableOfflineQueue: false,
       // Commands issued in the same tick travel in one write per node: under load, far fewer syscalls.
@@ -62,7 +68,7 @@ export function createRedisClient(
   } else {
     const placement: RedisOptions =
       topology.kind === 'cluster'
-        ? { Connector: clusterNodeConnector(() => knownNodes(options.subscriberFor!, topology.nodes), settings.tls), ...credentials }
+        ? { Connector: clusterNodeConnector(() => knownNodes(subscriberFor!, topology.nodes), settings.tls), ...credentials }
         : topology.kind === 'sentinel'
         ? {
             sentinels: topology.sentinels,
