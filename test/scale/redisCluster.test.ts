@@ -169,6 +169,48 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
     }
   });
 
+  it('when a primary dies, then its replica takes over, requests answer 503 meanwhile (never 401), and revocations afterwards reach streams on both replicas', async () => {
+    const agents = await Promise.all(
+      (['alice', 'bob', 'carol'] as const).map(async (account) => {
+        const agent = new UserAgent();
+        await signIn(agent, world, account);
+        return agent;
+      }),
+    );
+    const streams = await Promise.all(agents.map((agent, i) => streamFor(agent, i % 2)));
+    await Promise.all(streams.map((stream) => stream.next((m) => m.data === 'connected')));
+    const providerSids = await Promise.all(agents.map(async (agent) => (await services(A).store.read(sessionIdOf(agent, world.baseUrl)))!.auth!.providerSid!));
+    const victim = cluster.primaries[0]!;
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+
+    // Every session answers 200 again on both replicas; until then 503, never 401.
+    const statuses = new Map<number, number>();
+    let recoveredAt: number | undefined;
+    while (Date.now() - killedAt < 30_000) {
+      const answers = await Promise.all(agents.flatMap((agent) => [A, B].map(async (replica) => (await agent.fetch(at(replica, '/api/user'))).status)));
+      for (const status of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (answers.every((status) => status === 200)) {
+        recoveredAt = Date.now();
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    console.log(`Cluster primary failover: ${JSON.stringify({ recoveredAfterMs: recoveredAt && recoveredAt - killedAt, answers: Object.fromEntries(statuses) })}`);
+    expect(recoveredAt).toBeDefined();
+    expect([...statuses.keys()].every((status) => status === 200 || status === 503)).toBe(true);
+
+    for (const [i, providerSid] of providerSids.entries()) {
+      const token = await world.op.signLogoutToken({ sid: providerSid });
+      const posted = await fetch(at(i % 2, '/auth/backchannel-logout'), { method: 'POST', headers: FORM, body: new URLSearchParams({ logout_token: token }) });
+      expect(posted.status).toBe(200);
+    }
+    for (const stream of streams) {
+      const event = await stream.next((m) => m.event === 'session_invalidated', 10_000);
+      expect(JSON.parse(event.data)).toMatchObject({ reason: 'backchannel_logout' });
+    }
+  }, 60_000);
+
   // Last: it uses up this address's sign-in allowance.
   it('when one address keeps asking for /auth/login on both replicas, then the shared count on the cluster refuses it past the default limit', async () => {
     const statuses: number[] = [];
@@ -181,7 +223,10 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
     expect(statuses.slice(0, -1).every((status) => status === 302)).toBe(true);
     // 30 per window in all, sign-ins of the earlier tests included.
     expect(statuses.length).toBeLessThan(30);
-    const counters = await Promise.all(cluster.primaries.map((node) => redisCommand(node.port, 'KEYS', `${world.prefix}rl:login:*`)));
+    // The primaries now: a replica took over from the one the previous test killed.
+    const alive = [...cluster.primaries, ...cluster.replicas].filter((node) => node.child.exitCode === null && node.child.signalCode === null);
+    const roles = await Promise.all(alive.map(async (node) => ((await redisCommand(node.port, 'ROLE')) as [string])[0]));
+    const counters = await Promise.all(alive.filter((_, i) => roles[i] === 'master').map((node) => redisCommand(node.port, 'KEYS', `${world.prefix}rl:login:*`)));
     expect(counters.flat()).toHaveLength(1);
   });
 });

@@ -135,6 +135,13 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       return true;
     });
     const roles = await Promise.all(nodes.map(async (node) => ((await command(node.port, 'ROLE')) as [string])[0]));
+    // A replica that has not synced yet would refuse to take over its primary's slots.
+    await waitFor('every replica in sync with its primary', async () => {
+      for (const [i, node] of nodes.entries()) {
+        if (roles[i] === 'slave' && !String(await command(node.port, 'INFO', 'replication')).includes('master_link_status:up')) return undefined;
+      }
+      return true;
+    }, 30_000);
     return {
       primaries: nodes.filter((_, i) => roles[i] === 'master'),
       replicas: nodes.filter((_, i) => roles[i] === 'slave'),
