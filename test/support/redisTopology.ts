@@ -120,7 +120,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       nodes.push(
         await startServer(dir, [
           '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-{port}.conf`, '--cluster-port', String(busPort),
-          '--cluster-node-timeout', '2000',
+          '--cluster-node-timeout', '5000',
         ]),
       );
     }

@@ -35,6 +35,8 @@ export async function startTestApp(options: {
   baseUrl?: string;
   env?: Record<string, string | undefined>;
   awaitSchema?: boolean;
+  /** Wait until the app's Redis answers (not for an app pointed at a dead Redis on purpose). */
+  awaitRedis?: boolean;
 }): Promise<TestApp> {
   const server = options.server ?? (await listenOnLoopback());
   const url = urlOf(server);
@@ -60,8 +62,8 @@ export async function startTestApp(options: {
   server.on('request', createApp(services));
   services.start();
   await withTimeout(services.oidc.whenReady(), 10_000, 'the app could not discover the test provider');
-  // Sign-in is rate-limited through Redis and fails closed: let the connections come up first.
-  if (services.readinessChecks.redis) await untilOk(services.readinessChecks.redis, 10_000, 'the app could not reach Redis');
+  // Sign-in is rate-limited through Redis and fails closed: a world's replicas wait for their connection.
+  if (options.awaitRedis && services.readinessChecks.redis) await untilOk(services.readinessChecks.redis, 10_000, 'the app could not reach Redis');
   if (options.awaitSchema ?? true) await withTimeout(services.board.schema.ready, 30_000, 'the board schema did not migrate');
   return {
     url,

@@ -47,6 +47,7 @@ export async function startWorld(options: {
         baseUrl,
         env: { REDIS_URL: redisUrl, ...options.redisEnv, REDIS_PREFIX: prefix, DATABASE_URL: database?.url, ...options.env },
         awaitSchema: options.awaitSchema ?? true,
+        awaitRedis: options.redis !== false,
       }),
     ),
   );
