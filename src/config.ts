@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import proxyaddr from 'proxy-addr';
 
@@ -58,7 +59,23 @@ export interface Config {
     refreshSkewSeconds: number;
     livenessIntervalSeconds: number;
   };
-  redis: { url: string | undefined; prefix: string; commandTimeoutMs: number };
+  redis: {
+    /** REDIS_URL as given (single node); see `topology` for which deployment is in use. */
+    url: string | undefined;
+    /** Undefined: in-process twins (one replica only). */
+    topology: RedisTopology | undefined;
+    /** Credentials for the data nodes of a Sentinel or Cluster deployment (a URL carries its own). */
+    username: string | undefined;
+    password: string | undefined;
+    sentinelPassword: string | undefined;
+    tls: boolean;
+    prefix: string;
+    commandTimeoutMs: number;
+  };
+  rateLimit: RateLimitSettings;
+  audit: { retentionDays: number };
+  /** Names this process in audit entries and logs (REPLICA_NAME, default host name and pid). */
+  replicaName: string;
   database: {
     url: string | undefined;
     pgliteDir: string | undefined;
@@ -78,6 +95,27 @@ export interface Config {
     /** Then at most this long for in-flight requests to finish. */
     graceSeconds: number;
   };
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Which Redis deployment holds the shared state: exactly one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES. */
+export type RedisTopology =
+  | { kind: 'single'; url: string }
+  | { kind: 'sentinel'; sentinels: HostPort[]; name: string }
+  | { kind: 'cluster'; nodes: HostPort[] };
+
+/** Requests per window and client address; 0 turns a limit off. */
+export interface RateLimitSettings {
+  windowSeconds: number;
+  login: number;
+  callback: number;
+  backchannel: number;
+  /** Addresses or CIDR blocks of the provider: their back-channel POSTs are never limited. */
+  providerAddresses: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -103,6 +141,12 @@ export function loadConfig(env: Env = process.env): Config {
     const value = Number(raw);
     if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
     return value;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    throw new ConfigError(`${name} must be true or false, got "${raw}"`);
   };
   const url = (name: string, raw: string, protocols = ['http:', 'https:']): URL => {
     let parsed: URL;
@@ -177,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const redisUrl = read('REDIS_URL');
   if (redisUrl !== undefined) url('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+  const redisTopology = parseRedisTopology(redisUrl, read('REDIS_SENTINELS'), read('REDIS_SENTINEL_NAME'), read('REDIS_CLUSTER_NODES'));
   const databaseUrl = read('DATABASE_URL');
   if (databaseUrl !== undefined) url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
   const pgliteDir = read('PGLITE_DIR');
@@ -245,9 +290,23 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redis: {
       url: redisUrl,
+      topology: redisTopology,
+      username: read('REDIS_USERNAME'),
+      password: read('REDIS_PASSWORD'),
+      sentinelPassword: read('REDIS_SENTINEL_PASSWORD'),
+      tls: bool('REDIS_TLS', false),
       prefix: read('REDIS_PREFIX') ?? 'bff:',
       commandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60_000),
     },
+    rateLimit: {
+      windowSeconds: int('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
+      login: int('RATE_LIMIT_LOGIN', 30, 0, 1_000_000),
+      callback: int('RATE_LIMIT_CALLBACK', 30, 0, 1_000_000),
+      backchannel: int('RATE_LIMIT_BACKCHANNEL', 600, 0, 1_000_000),
+      providerAddresses: addressList('RATE_LIMIT_PROVIDER_ADDRESSES', read('RATE_LIMIT_PROVIDER_ADDRESSES')),
+    },
+    audit: { retentionDays: int('AUDIT_RETENTION_DAYS', 365, 1, 3650) },
+    replicaName: read('REPLICA_NAME') ?? `${hostname()}:${process.pid}`,
     database: {
       url: databaseUrl,
       pgliteDir,
@@ -310,4 +369,54 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string {
     );
   }
   return entries.join(',');
+}
+
+function parseRedisTopology(
+  url: string | undefined,
+  sentinels: string | undefined,
+  sentinelName: string | undefined,
+  clusterNodes: string | undefined,
+): RedisTopology | undefined {
+  const given = [url && 'REDIS_URL', sentinels && 'REDIS_SENTINELS', clusterNodes && 'REDIS_CLUSTER_NODES'].filter(Boolean);
+  if (given.length > 1) throw new ConfigError(`${given.join(' and ')} are exclusive: set one Redis deployment`);
+  if (sentinelName !== undefined && sentinels === undefined) throw new ConfigError('REDIS_SENTINEL_NAME needs REDIS_SENTINELS');
+  if (url !== undefined) return { kind: 'single', url };
+  if (sentinels !== undefined) {
+    if (sentinelName === undefined) throw new ConfigError('REDIS_SENTINEL_NAME (the monitored primary\'s name) is required with REDIS_SENTINELS');
+    return { kind: 'sentinel', sentinels: hostPortList('REDIS_SENTINELS', sentinels), name: sentinelName };
+  }
+  if (clusterNodes !== undefined) return { kind: 'cluster', nodes: hostPortList('REDIS_CLUSTER_NODES', clusterNodes) };
+  return undefined;
+}
+
+/** `host:port,host:port` (IPv6 as `[::1]:port`). */
+function hostPortList(name: string, raw: string): HostPort[] {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(entry);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65535) throw new ConfigError(`${name} must be a comma-separated list of host:port, got "${entry}"`);
+      return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+    });
+}
+
+/** Comma-separated IP addresses or CIDR blocks (`10.0.0.0/8`, `::1`). */
+function addressList(name: string, raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [address, bits, extra] = entry.split('/');
+      const family = isIP(address ?? '');
+      const maxBits = family === 6 ? 128 : 32;
+      if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+        throw new ConfigError(`${name} must list IP addresses or CIDR blocks, got "${entry}"`);
+      }
+      return entry;
+    });
 }

@@ -36,8 +36,8 @@ async function main(): Promise<void> {
   guardProcess(log);
 
   const services = await createServices(config, log);
-  if (!config.redis.url) {
-    log.warn('REDIS_URL is not set: sessions, revocations and events live in this process only (one replica, demo mode)');
+  if (!config.redis.topology) {
+    log.warn('No Redis is configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): sessions, revocations and events live in this process only (one replica, demo mode)');
   }
   if (config.session.secretGenerated) {
     log.warn('SESSION_SECRET is not set: using a random per-process secret; sessions end when the process restarts');

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { createAuditRepository } from './audit/auditRepository.js';
+import { createAuditTrail, type AuditTrail } from './audit/auditTrail.js';
 import { createLoginStateSealer, type LoginStateSealer } from './auth/loginState.js';
 import type { ProvisionUser } from './auth/completeLogin.js';
 import { createBoard, type Board } from './board/board.js';
@@ -10,6 +12,7 @@ import { createRedisBus } from './events/redisBus.js';
 import { createSseHub, type SseHub } from './events/sseHub.js';
 import type { ReadinessCheck } from './http/healthRoutes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { createRateLimits, type RateLimits } from './http/rateLimit.js';
 import { createBackchannelLogout, type BackchannelLogout } from './logout/backchannelLogout.js';
 import { createAdminActions, type ApplyAdminAction } from './logout/adminActions.js';
 import { createIssuerNotBefore, type IssuerNotBefore } from './logout/notBefore.js';
@@ -26,7 +29,7 @@ import { createSessionStore, type SessionStore } from './sessions/sessionStore.j
 import { createTombstones, type Tombstones } from './sessions/tombstones.js';
 import type { Kv } from './storage/kv.js';
 import { createMemoryKv } from './storage/memoryKv.js';
-import { createRedisClient } from './storage/redisClient.js';
+import { createRedisClient, createRedisSubscriber, type RedisConnection } from './storage/redisClient.js';
 import { createRedisKv } from './storage/redisKv.js';
 
 export interface Services {
@@ -51,6 +54,8 @@ export interface Services {
   userRecheck: UserRecheck;
   sse: SseHub;
   board: Board;
+  audit: AuditTrail;
+  rateLimits: RateLimits;
   provisionUser: ProvisionUser;
   readinessChecks: Record<string, ReadinessCheck>;
   /** Starts background work (the liveness monitor). */
@@ -68,11 +73,12 @@ export interface Services {
 export async function createServices(config: Config, log: Logger): Promise<Services> {
   const metrics = createMetrics();
   const { prefix } = config.redis;
-  let redis: Redis | undefined;
+  let redis: RedisConnection | undefined;
   let subscriber: Redis | undefined;
-  if (config.redis.url) {
-    redis = createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, log, 'commands');
-    subscriber = createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, log, 'subscriber');
+  const { topology } = config.redis;
+  if (topology) {
+    redis = createRedisClient({ ...config.redis, topology }, log, 'commands');
+    subscriber = createRedisSubscriber({ ...config.redis, topology }, log, redis);
   }
   const kv = redis ? createRedisKv(redis) : createMemoryKv();
   const bus = redis && subscriber ? createRedisBus(redis, subscriber, prefix, log) : createMemoryBus(log);
@@ -83,6 +89,15 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
   const handleOf = createSessionHandle(config.session.secrets[0]!);
+  const rateLimits = createRateLimits({ settings: config.rateLimit, redis, prefix, log, onLimited: (route) => metrics.rateLimited.inc({ route }) });
+  const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
+  const audit = createAuditTrail({
+    repository: createAuditRepository(board.db),
+    isSchemaReady: board.schema.isReady,
+    replica: config.replicaName,
+    retentionDays: config.audit.retentionDays,
+    log,
+  });
   const revoke = createRevokeSessions({
     store,
     index,
@@ -93,6 +108,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     absoluteLifetimeMs: config.session.absoluteSeconds * 1000,
     log,
     onRevoked: (reason, count) => metrics.revocations.inc({ reason }, count),
+    onSessionRevoked: (revoked) => audit.record(revoked),
   });
   const refresh = createRefreshTokens({
     oidc,
@@ -152,8 +168,6 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     log,
   });
 
-  const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
-
   let draining = false;
   const readinessChecks: Record<string, ReadinessCheck> = {
     accepting: async () => {
@@ -191,10 +205,13 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     userRecheck,
     sse,
     board,
+    audit,
+    rateLimits,
     provisionUser: (identity) => board.users.provisionUser(identity),
     readinessChecks,
     start() {
       liveness.start();
+      audit.start();
     },
     beginDrain() {
       draining = true;
@@ -205,6 +222,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       userRecheck.stop();
       await liveness.stop();
       await bus.close();
+      await audit.stop();
       await board.close();
       // QUIT lets replies still in flight arrive; a Redis that does not answer is simply dropped.
       await redis?.quit().catch(() => redis.disconnect());

@@ -7,7 +7,7 @@ import { detachSession, sessionOf } from '../http/sessionGuard.js';
 import type { Logger } from '../logger.js';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
-import type { RevokeSessions } from '../sessions/revokeSessions.js';
+import { actorOf, type RevokeSessions } from '../sessions/revokeSessions.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import { completeLogin, type ProvisionUser } from './completeLogin.js';
@@ -87,7 +87,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     const issuedAt = tokens.claims()?.iat;
     if (issuedAt !== undefined) deps.oidc.observeIssuedAt(issuedAt);
     const previous = sessionOf(res);
-    if (previous.state === 'live') await deps.revoke([previous.sid], 'logout');
+    if (previous.state === 'live') await deps.revoke([previous.sid], 'logout', actorOf(previous.auth));
     await completeLogin(req, res, tokens, deps);
     res.redirect(302, afterLoginTarget(login.returnTo, frontendUrl));
   });
@@ -98,7 +98,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     let logoutUrl = config.frontendUrls[0]!.href;
     if (session.state === 'live') {
       logoutUrl = endSessionUrl(deps, session.auth.tokens.idToken) ?? logoutUrl;
-      await deps.revoke([session.sid], 'logout');
+      await deps.revoke([session.sid], 'logout', actorOf(session.auth));
     }
     detachSession(req, res);
     res.clearCookie(config.session.cookieName, cookieOptions);

@@ -50,7 +50,7 @@ export interface BoardRepository {
   deleteComment(id: number): Promise<boolean>;
 }
 
-const ISO_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';
+export const ISO_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';
 
 interface PostRow {
   id: number | string;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../storage/redisClient.js';
 import { unavailable } from '../http/httpError.js';
 import type { Logger } from '../logger.js';
 import type { AppEvent, EventBus } from './eventBus.js';
@@ -9,8 +10,13 @@ import { LocalFanout } from './localFanout.js';
  * only while a local listener wants it, so a replica receives messages for the sessions and users
  * whose streams it holds (plus the broadcast channel), not for everyone. ioredis re-subscribes all
  * channels after a reconnect.
+ *
+ * Topologies (scale): the connections may be a Sentinel-managed primary or a Redis Cluster. On a
+ * Cluster this stays classic pub/sub, not sharded (SSUBSCRIBE): a PUBLISH sent to any node reaches
+ * subscribers on every node over the cluster bus, so a replica hears every revocation whichever node
+ * owns the channel and whichever node its one subscriber connection landed on (README, "Redis topologies").
  */
-export function createRedisBus(publisher: Redis, subscriber: Redis, prefix: string, log: Logger): EventBus {
+export function createRedisBus(publisher: RedisConnection, subscriber: Redis, prefix: string, log: Logger): EventBus {
   const fanout = new LocalFanout();
   const channelPrefix = `${prefix}ev:`;
   const onError = (err: unknown) => log.error({ err }, 'event listener failed');

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
-import type { RevokeSessions } from '../sessions/revokeSessions.js';
+import { actorOf, type RevokeSessions } from '../sessions/revokeSessions.js';
 import type { CsrfGuard } from './csrf.js';
 import { HttpError } from './httpError.js';
 import { liveSessionOf, sessionOf, type SessionGuard } from './sessionGuard.js';
@@ -66,7 +66,7 @@ export function createAccountRouter(deps: {
     const isModerator = session.auth.user.roles.includes(deps.moderatorRole);
     const target = (await visibleSessions(session, isModerator)).find(({ sid }) => deps.handleOf(sid) === req.params.sessionId);
     if (!target) throw new HttpError(404, 'not_found', 'No live session of yours has that id');
-    await deps.revoke([target.sid], 'revoked');
+    await deps.revoke([target.sid], 'revoked', actorOf(session.auth));
     res.set('Cache-Control', 'no-store').json({ revoked: req.params.sessionId });
   });
 

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
 import cors from 'cors';
+import { createAuditRouter } from '../audit/auditRoutes.js';
 import { createAuthRouter } from '../auth/authRoutes.js';
 import { createBoardRouter } from '../board/boardRoutes.js';
 import type { Services } from '../services.js';
@@ -19,8 +20,10 @@ import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard
 
 /**
  * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
- * endpoint, Keycloak's admin-URL actions and health checks (no cookie, no CORS), CORS and the
- * session, the event stream, security headers, the other routes, 404 and the one error handler.
+ * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
+ * endpoint (rate-limited), Keycloak's admin-URL actions and health checks (no cookie, no CORS), the
+ * sign-in rate limits, CORS and the session, the event stream, security headers, the other routes,
+ * 404 and the one error handler.
  */
 export function createApp(services: Services): Express {
   const { config, log, metrics } = services;
@@ -55,7 +58,7 @@ export function createApp(services: Services): Express {
   // the provider's logout POSTs then skip every layer they do not need.
   app
     .route('/auth/backchannel-logout')
-    .post(createBackchannelHandler({ logout: services.backchannelLogout, metrics }))
+    .post(services.rateLimits.backchannel, createBackchannelHandler({ logout: services.backchannelLogout, metrics }))
     .all((req, _res, next) => next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; POST a logout_token`, { headers: { Allow: 'POST' } })));
   for (const [action, kind] of [['k_logout', 'LOGOUT'], ['k_push_not_before', 'PUSH_NOT_BEFORE']] as const) {
     app
@@ -64,6 +67,9 @@ export function createApp(services: Services): Express {
       .all((req, _res, next) => next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; POST the admin action`, { headers: { Allow: 'POST' } })));
   }
   app.use(createHealthRouter({ checks: services.readinessChecks, metrics, timeoutMs: 2000 }));
+  // Counted before the session is loaded: a flood costs one Redis command per request, not three.
+  app.get('/auth/login', services.rateLimits.login);
+  app.get('/auth/callback', services.rateLimits.callback);
 
   app.use(
     ['/auth', '/api'],
@@ -130,6 +136,7 @@ export function createApp(services: Services): Express {
       moderatorRole: config.board.moderatorRole,
     }),
   );
+  app.use(createAuditRouter({ audit: services.audit, requireSession: guard.requireSession, moderatorRole: config.board.moderatorRole }));
   app.use(createBoardRouter({ service: services.board.service, requireSession: guard.requireSession, requireCsrf: csrf.requireCsrf }));
   app.use(createWebRouter(config.webDir));
 

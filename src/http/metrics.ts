@@ -40,6 +40,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'bff_rate_limited_total',
+      help: 'Requests refused with 429, by route (login, callback, backchannel)',
+      labelNames: ['route'] as const,
+      registers: [registry],
+    }),
     refreshes: new Counter({
       name: 'bff_token_refresh_total',
       help: 'Token refresh attempts by outcome',

@@ -1,12 +1,30 @@
 import { createEvent, topics, type EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logger.js';
-import type { RevocationReason } from './authState.js';
+import type { AuthState, RevocationReason } from './authState.js';
 import type { LivenessSchedule } from './livenessSchedule.js';
 import type { SessionIndex } from './sessionIndex.js';
 import type { SessionStore } from './sessionStore.js';
 import type { Tombstones } from './tombstones.js';
 
-export type RevokeSessions = (sids: readonly string[], reason: RevocationReason) => Promise<number>;
+export type RevokeSessions = (sids: readonly string[], reason: RevocationReason, actor?: RevocationActor) => Promise<number>;
+
+/** The signed-in user who asked for a revocation (none for the provider, expiry or liveness). */
+export interface RevocationActor {
+  issuer: string;
+  sub: string;
+  name: string;
+}
+
+export const actorOf = (auth: AuthState): RevocationActor => ({ issuer: auth.issuer, sub: auth.sub, name: auth.user.name });
+
+/** One session that was alive when revoked: what the audit trail records. */
+export interface RevokedSession {
+  handle: string;
+  reason: RevocationReason;
+  at: string;
+  owner: RevocationActor;
+  actor: RevocationActor | undefined;
+}
 
 export interface RevokeDeps {
   store: SessionStore;
@@ -19,6 +37,8 @@ export interface RevokeDeps {
   absoluteLifetimeMs: number;
   log: Logger;
   onRevoked?: (reason: RevocationReason, count: number) => void;
+  /** Called once the tombstone is down for a session whose record existed (the audit trail). */
+  onSessionRevoked?: (revoked: RevokedSession) => void;
 }
 
 /**
@@ -30,12 +50,14 @@ export interface RevokeDeps {
  * timeout whose command ran anyway). Returns how many sessions still existed.
  */
 export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
-  const revokeOne = async (sid: string, reason: RevocationReason): Promise<boolean> => {
+  const revokeOne = async (sid: string, reason: RevocationReason, actor: RevocationActor | undefined): Promise<boolean> => {
     const data = await deps.store.read(sid);
     const auth = data?.auth;
     const at = new Date().toISOString();
     const ttlMs = auth ? Math.max(auth.absoluteExpiresAt - Date.now(), 60_000) : deps.absoluteLifetimeMs;
     await deps.tombstones.put(sid, { reason, at }, ttlMs);
+    // From here the session is dead for every request; a failure below leaves it dead and is retried.
+    if (auth) deps.onSessionRevoked?.({ handle: deps.handleOf(sid), reason, at, owner: actorOf(auth), actor });
     await deps.store.remove(sid);
     await deps.bus.publish(topics.session(deps.handleOf(sid)), createEvent('session_invalidated', { reason }));
     // Index entries go last: a revocation that fails before this point (a timed-out command) is
@@ -47,9 +69,9 @@ export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
     return auth !== undefined;
   };
 
-  return async (sids, reason) => {
+  return async (sids, reason, actor) => {
     const unique = [...new Set(sids)];
-    const results = await Promise.all(unique.map((sid) => revokeOne(sid, reason)));
+    const results = await Promise.all(unique.map((sid) => revokeOne(sid, reason, actor)));
     const count = results.filter(Boolean).length;
     if (unique.length > 0) {
       deps.log.info({ reason, sessions: unique.map(deps.handleOf), existed: count }, 'sessions revoked');

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import session, { Store, type SessionData } from 'express-session';
 import RedisStore from 'connect-redis';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../storage/redisClient.js';
 import { HttpError, unavailable } from '../http/httpError.js';
 import type { Tombstones } from './tombstones.js';
 
@@ -107,7 +107,7 @@ export class SessionStore extends Store {
 }
 
 export function createSessionStore(options: {
-  redis: Redis | undefined;
+  redis: RedisConnection | undefined;
   prefix: string;
   idleSeconds: number;
   tombstones: Tombstones;

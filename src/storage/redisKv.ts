@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redisClient.js';
 import { unavailable } from '../http/httpError.js';
 import type { Kv } from './kv.js';
 
-// Each script touches only KEYS[1]: one slot, so Redis Cluster accepts it.
+// Each script touches only KEYS[1], and every other command one key: one slot each, so Redis Cluster
+// accepts them all without hash tags (nothing here is MULTI or multi-key).
 const scripts = {
   delIfValue: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
   zaddExpiring: `
@@ -20,13 +21,13 @@ const scripts = {
     return due`,
 } as const;
 
-type ScriptClient = Redis & {
+type ScriptClient = RedisConnection & {
   bffDelIfValue(key: string, value: string): Promise<number>;
   bffZaddExpiring(key: string, member: string, score: number, pruneBelow: string, keyExpiresAt: string, now: number): Promise<number>;
   bffZclaim(key: string, maxScore: number, newScore: number, limit: number): Promise<string[]>;
 };
 
-export function createRedisKv(redis: Redis): Kv {
+export function createRedisKv(redis: RedisConnection): Kv {
   const client = redis as ScriptClient;
   if (!('bffZclaim' in redis)) {
     redis.defineCommand('bffDelIfValue', { numberOfKeys: 1, lua: scripts.delIfValue });

@@ -39,7 +39,7 @@ const results: Record<string, unknown>[] = [];
 for (const streamCount of streamCounts) {
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
   const database = await createTestDatabase();
-  const env = { DATABASE_URL: database.url, OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0' };
+  const env = { DATABASE_URL: database.url, OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0', RATE_LIMIT_PROVIDER_ADDRESSES: '127.0.0.1' };
   const [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
   try {
     const sessions = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: streamCount });

@@ -48,11 +48,11 @@ describe('migrate on PostgreSQL', () => {
     }
   });
 
-  it('when run on an empty database, then it creates the board tables and records every version', async () => {
+  it('when run on an empty database, then it creates the board and audit tables and records every version', async () => {
     const outcome = await migrate(db, silentLogger());
 
     expect(outcome).toEqual({ applied: migrations.map((m) => m.version), current: latest });
-    expect(await tables(db)).toEqual(['comments', 'posts', 'schema_migrations', 'users']);
+    expect(await tables(db)).toEqual(['audit_log', 'comments', 'posts', 'schema_migrations', 'users']);
     expect(await recordedVersions(db)).toEqual(migrations.map((m) => m.version));
   });
 

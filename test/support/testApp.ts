@@ -35,6 +35,8 @@ export async function startTestApp(options: {
   baseUrl?: string;
   env?: Record<string, string | undefined>;
   awaitSchema?: boolean;
+  /** Wait until the app's Redis answers (not for an app pointed at a dead Redis on purpose). */
+  awaitRedis?: boolean;
 }): Promise<TestApp> {
   const server = options.server ?? (await listenOnLoopback());
   const url = urlOf(server);
@@ -60,6 +62,8 @@ export async function startTestApp(options: {
   server.on('request', createApp(services));
   services.start();
   await withTimeout(services.oidc.whenReady(), 10_000, 'the app could not discover the test provider');
+  // Sign-in is rate-limited through Redis and fails closed: a world's replicas wait for their connection.
+  if (options.awaitRedis && services.readinessChecks.redis) await untilOk(services.readinessChecks.redis, 10_000, 'the app could not reach Redis');
   if (options.awaitSchema ?? true) await withTimeout(services.board.schema.ready, 30_000, 'the board schema did not migrate');
   return {
     url,
@@ -71,6 +75,18 @@ export async function startTestApp(options: {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+async function untilOk(check: () => Promise<void>, ms: number, message: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch {
+      if (Date.now() > deadline) throw new Error(message);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

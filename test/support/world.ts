@@ -26,6 +26,8 @@ export async function startWorld(options: {
   /** Wait for the board schema before returning (false for a world whose database is meant to be down). */
   awaitSchema?: boolean;
   env?: Record<string, string>;
+  /** Settings naming another Redis deployment (Sentinel, Cluster) in place of the shared REDIS_URL. */
+  redisEnv?: Record<string, string>;
   accessTokenTtlSeconds?: number;
 } = {}): Promise<World> {
   const servers = await Promise.all(Array.from({ length: options.replicas ?? 1 }, listenOnLoopback));
@@ -35,7 +37,7 @@ export async function startWorld(options: {
     ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
   });
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
-  const redisUrl = options.redis === false ? undefined : await redisUrlForTests();
+  const redisUrl = options.redis === false || options.redisEnv ? undefined : await redisUrlForTests();
   const database = options.database === 'pglite' ? undefined : await createTestDatabase();
   const apps = await Promise.all(
     servers.map((server) =>
@@ -43,8 +45,9 @@ export async function startWorld(options: {
         issuer: op.issuer,
         server,
         baseUrl,
-        env: { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, DATABASE_URL: database?.url, ...options.env },
+        env: { REDIS_URL: redisUrl, ...options.redisEnv, REDIS_PREFIX: prefix, DATABASE_URL: database?.url, ...options.env },
         awaitSchema: options.awaitSchema ?? true,
+        awaitRedis: options.redis !== false,
       }),
     ),
   );

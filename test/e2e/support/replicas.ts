@@ -24,6 +24,8 @@ function replicaEnv(env: E2eEnv, extra: Record<string, string>): Record<string, 
     SSE_HEARTBEAT_SECONDS: '5',
     // Access tokens live ACCESS_TOKEN_LIFESPAN_SECONDS (10 s) in the test realm: refresh shortly before.
     TOKEN_REFRESH_SKEW_SECONDS: '2',
+    // Keycloak posts logout tokens from loopback here: never rate-limit them (realm-wide sign-outs come in bursts).
+    RATE_LIMIT_PROVIDER_ADDRESSES: '127.0.0.1,::1',
     ...extra,
   };
 }

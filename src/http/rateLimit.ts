@@ -1,0 +1,96 @@
+import { BlockList, isIPv4 } from 'node:net';
+import type { Request, RequestHandler } from 'express';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimitSettings } from '../config.js';
+import { describeError, type Logger } from '../logger.js';
+import type { RedisConnection } from '../storage/redisClient.js';
+import { HttpError, unavailable } from './httpError.js';
+
+export interface RateLimits {
+  /** `GET /auth/login`, per client address. Fails closed: 503 when the count cannot be kept. */
+  login: RequestHandler;
+  /** `GET /auth/callback`, per client address. Fails closed. */
+  callback: RequestHandler;
+  /**
+   * `POST /auth/backchannel-logout`, per client address; the provider's own addresses are never
+   * limited. Fails open: a limiter that cannot count lets the logout token through.
+   */
+  backchannel: RequestHandler;
+}
+
+type Route = keyof RateLimits;
+
+/**
+ * Fixed-window request limits per client address (`req.ip`, so `TRUST_PROXY` decides which address
+ * that is), counted in Redis so the limit holds across every replica together (`rate-limiter-flexible`,
+ * one key and one Lua script per request: Cluster-safe); in-process without Redis.
+ *
+ * When the counter cannot be read (Redis down, a command timed out):
+ * - sign-in routes fail **closed** (503): a sign-in cannot complete without Redis anyway (the session
+ *   is stored there), so refusing costs nothing, while letting a flood through would hand the provider
+ *   every request an attacker makes during an outage;
+ * - the back-channel fails **open**: a logout token makes sessions end, the provider does not retry
+ *   (Keycloak never does), and refusing it would keep alive a session its user meant to end. The
+ *   endpoint still answers 503 by itself if the revocation cannot be stored.
+ * Over the limit: `429 {"error":"rate_limited", ...}` with `Retry-After` in seconds.
+ */
+export function createRateLimits(deps: {
+  settings: RateLimitSettings;
+  redis: RedisConnection | undefined;
+  prefix: string;
+  log: Logger;
+  onLimited?: (route: Route) => void;
+}): RateLimits {
+  const { settings } = deps;
+  const providers = new BlockList();
+  for (const entry of settings.providerAddresses) {
+    const [address, bits] = entry.split('/') as [string, string | undefined];
+    const family = isIPv4(address) ? 'ipv4' : 'ipv6';
+    if (bits === undefined) providers.addAddress(address, family);
+    else providers.addSubnet(address, Number(bits), family);
+  }
+  const isProvider = (address: string) => providers.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
+
+  const limiterFor = (route: Route, points: number): RateLimiterAbstract => {
+    const options = { keyPrefix: `${deps.prefix}rl:${route}`, points, duration: settings.windowSeconds };
+    return deps.redis
+      ? new RateLimiterRedis({ ...options, storeClient: deps.redis, rejectIfRedisNotReady: true })
+      : new RateLimiterMemory(options);
+  };
+
+  const handler = (route: Route, points: number, failOpen: boolean, exempt: (address: string) => boolean = () => false): RequestHandler => {
+    if (points === 0) return (_req, _res, next) => next();
+    const limiter = limiterFor(route, points);
+    return async (req, _res, next) => {
+      const address = clientAddress(req);
+      if (exempt(address)) return next();
+      try {
+        await limiter.consume(address);
+      } catch (outcome) {
+        if (outcome instanceof RateLimiterRes) {
+          deps.onLimited?.(route);
+          const retryAfter = Math.max(1, Math.ceil(outcome.msBeforeNext / 1000));
+          throw new HttpError(429, 'rate_limited', `Too many requests from this address; try again in ${retryAfter} s`, {
+            headers: { 'Retry-After': String(retryAfter) },
+          });
+        }
+        deps.log.warn({ route, failOpen, err: describeError(outcome) }, 'rate limiter could not count a request');
+        if (failOpen) return next();
+        throw unavailable('Redis');
+      }
+      next();
+    };
+  };
+
+  return {
+    login: handler('login', settings.login, false),
+    callback: handler('callback', settings.callback, false),
+    backchannel: handler('backchannel', settings.backchannel, true, isProvider),
+  };
+}
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are one client, and match an IPv4 allow-list entry. */
+function clientAddress(req: Request): string {
+  const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
