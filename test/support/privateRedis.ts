@@ -27,6 +27,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   child.once('error', () => undefined);
   const url = `redis://127.0.0.1:${port}`;
   const admin = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
+  admin.on('error', () => undefined); // refused while the server starts; the loop below retries
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
