@@ -7,7 +7,10 @@ export interface SseHub {
   /** Serves `GET /api/events` for a live session until the client leaves or the session ends. */
   open(req: Request, res: Response, session: StreamOwner): Promise<void>;
   readonly size: number;
-  /** Ends every stream (shutdown): clients reconnect, to another replica if this one is gone. */
+  /**
+   * Ends every stream (shutdown) with a `retry` hint and closes its connection, so the client
+   * reconnects on a new connection, which the load balancer gives to another replica.
+   */
   closeAll(): void;
 }
 
@@ -50,7 +53,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
   heartbeat.unref();
 
   const write = (stream: Stream, frame: string): void => {
-    if (stream.closed) return;
+    if (stream.closed || stream.res.writableEnded) return;
     if (stream.res.writableLength > deps.maxBufferedBytes) {
       deps.log.warn({ buffered: stream.res.writableLength }, 'SSE client is not reading; dropping its stream');
       deps.onDropped?.();
@@ -66,7 +69,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     // Existing clients listen with onmessage only and compare event.data to this literal.
     if (event.type === 'session_invalidated') frame += 'data: session_invalidated\n\n';
     write(stream, frame);
-    if (event.type === 'session_invalidated' && !stream.closed) stream.res.end();
+    if (event.type === 'session_invalidated' && !stream.closed && !stream.res.writableEnded) stream.res.end();
   };
 
   return {
@@ -115,7 +118,15 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     },
     closeAll() {
       clearInterval(heartbeat);
-      for (const stream of streams) stream.res.end();
+      for (const stream of streams) {
+        // Spread over [retry/2, retry]: a replica's streams do not all reconnect in the same instant.
+        write(stream, `retry: ${Math.round(deps.retryMs * (0.5 + Math.random() / 2))}\n\n`);
+        // A kept-alive connection would carry the reconnect back to this dying process.
+        // (A 'finish' listener, not an end() callback: express-session's end() wrapper takes no callback.)
+        const socket = stream.res.socket;
+        stream.res.once('finish', () => socket?.end());
+        stream.res.end();
+      }
     },
   };
 }
