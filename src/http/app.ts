@@ -11,6 +11,7 @@ import { createCsrfGuard } from './csrf.js';
 import { createErrorHandler } from './errorHandler.js';
 import { createHealthRouter } from './healthRoutes.js';
 import { HttpError } from './httpError.js';
+import { staticHeaders } from './staticHeaders.js';
 import { createRequestLogger } from './requestLogger.js';
 import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard.js';
 
@@ -91,7 +92,7 @@ export function createApp(services: Services): Express {
     detachSession(req, res);
     await services.sse.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
   });
-  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(staticHeaders(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } })));
 
   app.use(
     createAuthRouter({
