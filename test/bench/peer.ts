@@ -31,6 +31,8 @@ const [roundsArg = '3', secondsArg = '5', tokensArg = '15000'] = process.argv.sl
 const rounds = Number(roundsArg);
 const seconds = Number(secondsArg);
 const tokensPerRound = Number(tokensArg);
+// BENCH_PATHS=user measures only GET /api/user (e.g. with BENCH_PROFILE=<dir> for a CPU profile of that path alone).
+const measureBackchannel = (process.env.BENCH_PATHS ?? 'user,backchannel').includes('backchannel');
 const BOARD_CLIENT = 'bench-board-bff';
 const PEER_CLIENT = 'bench-peer';
 
@@ -103,7 +105,7 @@ try {
   // Warm-up (JIT, connection pools) for both, then the measured rounds.
   for (const rp of rps) {
     await userRun(rp, 2);
-    await backchannelRun(rp, rp === board ? boardTokens[0]! : peerTokens, 2);
+    if (measureBackchannel) await backchannelRun(rp, rp === board ? boardTokens[0]! : peerTokens, 2);
   }
   type Run = Awaited<ReturnType<typeof userRun>>;
   const user: Record<string, Run[]> = { 'board-bff': [], peer: [] };
@@ -111,6 +113,7 @@ try {
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? [board, peer] : [peer, board];
     for (const rp of order) user[rp.name]!.push(await userRun(rp, seconds));
+    if (!measureBackchannel) continue;
     for (const rp of order) backchannel[rp.name]!.push(await backchannelRun(rp, rp === board ? boardTokens[r + 1]! : peerTokens, Math.min(seconds, 3)));
   }
 
@@ -123,6 +126,11 @@ try {
     const detail = Object.entries(last.commands).map(([name, n]) => `${name} ${round(n)}`).join(', ');
     return `${round(total)} (${detail}); ${round(median(runs.map((r) => r.readsPerRequest)))} reads`;
   };
+  if (!measureBackchannel) {
+    console.log(JSON.stringify({ user: { 'board-bff': med(user['board-bff']!), peer: med(user.peer!), ratio: round(ratios(user)), cpu: [medCpu(user['board-bff']!), medCpu(user.peer!)] } }));
+    console.log(`Redis commands per GET /api/user: board-bff ${commandsOf(user['board-bff']!)}; peer ${commandsOf(user.peer!)}`);
+    process.exit(0);
+  }
   const failures = [...Object.values(user), ...Object.values(backchannel)].flat().reduce((sum, r) => sum + r.non2xx, 0);
 
   const rows = [
