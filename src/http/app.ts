@@ -72,8 +72,8 @@ export function createApp(services: Services): Express {
       resave: false,
       saveUninitialized: false,
       // Not rolling: the cookie is set once, at sign-in, expiring at the session's absolute end; the
-      // idle timeout lives in the store (SessionStore renews the record's TTL when due). Re-signing
-      // and re-sending the cookie on every response cost ~8% of an authenticated request (bench:peer).
+      // idle timeout lives in the store (SessionStore renews the record's TTL when due), so responses
+      // no longer re-sign (HMAC) and re-send the cookie, and no EXPIRE round trip holds them back.
       rolling: false,
       // Never 'destroy': express-session would then delete the record of every request left without
       // a session — a failed load (Redis timed out), a detached stream, a logout — even one it never
