@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { createGracefulShutdown } from './http/gracefulShutdown.js';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   // Bound before anything slow starts (Redis, the database, PGlite's ~4 s): a port in use fails at
   // once. Until the app exists, every request gets 503 (and /readyz with it).
   let app: RequestListener | undefined;
-  const server = createServer((req, res) => (app ? app(req, res) : starting(res)));
+  const server = createServer((req, res) => (app ? app(req, res) : starting(req, res)));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   try {
@@ -77,9 +77,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-function starting(res: ServerResponse): void {
-  res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1', 'Cache-Control': 'no-store' });
-  res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The service is starting; try again shortly' }));
+/** The answer before the app exists: the process is alive (`/healthz`), nothing else is ready yet. */
+function starting(req: IncomingMessage, res: ServerResponse): void {
+  const alive = req.url === '/healthz';
+  res.writeHead(alive ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...(alive ? {} : { 'Retry-After': '1' }) });
+  res.end(JSON.stringify(alive ? { status: 'ok' } : { error: 'temporarily_unavailable', error_description: 'The service is starting; try again shortly' }));
 }
 
 function fail(line: string): never {

@@ -43,6 +43,8 @@ export function renewalSlackMs(idleMs: number): number {
  *  - nothing here deletes a record on express-session's behalf: `regenerate` only makes a new id
  *    (the caller revokes the old session when it was live), and a failed TTL renewal is ignored;
  *  - the idle timeout is renewed only when due (see `IdleTimeout`).
+ * It never emits 'disconnect': express-session would then treat every request as having no session
+ * (a sign-out while Redis is away); a failed read is a 503 instead.
  */
 export class SessionStore extends Store {
   readonly #inner: Store;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
@@ -66,5 +67,55 @@ describe('a back-channel logout that lands while the callback is signing the use
     expect(await services.store.read(sid)).toBeNull();
     const status = await (await agent.fetch(`${world.apps[0]!.url}/api/session-status`)).json();
     expect(status).toEqual({ authenticated: true, sessionActive: false, reason: 'backchannel_logout' });
+  }, 30_000);
+});
+
+describe('a sign-in whose session save times out (Redis stalled while the callback waits on the users table)', () => {
+  let redis: OwnRedis;
+  let world: World;
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+    world = await startWorld({ replicas: 1, env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '500' } });
+  }, 60_000);
+  afterAll(async () => {
+    try {
+      await world?.close();
+    } finally {
+      await redis?.stop();
+    }
+  });
+
+  it('when the SET times out and runs later, then the callback answers 503 with no session cookie and no session record is left', async () => {
+    const { services } = world.apps[0]!;
+    const agent = new UserAgent();
+    const locker = new pg.Client({ connectionString: services.config.database.url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+    const login = signIn(agent, world, 'bob');
+    let pending: string[] = [];
+    try {
+      for (let i = 0; i < 100 && pending.length === 0; i++) {
+        pending = await services.index.byUser(world.op.issuer, 'bob');
+        if (pending.length === 0) await sleep(20);
+      }
+      expect(pending).toHaveLength(1);
+      redis.pause();
+    } finally {
+      await locker.query('COMMIT');
+      await locker.end();
+    }
+    const callback = (await login).response;
+    await sleep(300);
+    redis.resume();
+    await sleep(500); // the late SET, and whatever followed it, have run now
+    const record = await services.store.read(pending[0]!);
+    const cookie = agent.cookie(world.baseUrl, 'bff.sid');
+    const user = await agent.fetch(`${world.apps[0]!.url}/api/user`);
+    console.log(`late session save: callback ${callback.status}, session cookie ${cookie ? 'set' : 'none'}, record ${record ? 'left' : 'none'}, /api/user ${user.status}`);
+    expect(callback.status).toBe(503);
+    expect(cookie).toBeUndefined();
+    expect(record).toBeNull();
+    expect(user.status).toBe(401);
   }, 30_000);
 });

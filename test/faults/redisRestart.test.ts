@@ -32,8 +32,11 @@ describe('Redis killed and restarted under load, with open streams', () => {
     world = await startWorld({ replicas: 2, env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '1000', SSE_HEARTBEAT_SECONDS: '1' } });
   }, 60_000);
   afterAll(async () => {
-    await world?.close();
-    await redis?.stop();
+    try {
+      await world?.close();
+    } finally {
+      await redis?.stop();
+    }
   });
 
   const at = (replica: number, path: string) => `${world.apps[replica]!.url}${path}`;

@@ -18,8 +18,11 @@ describe('Redis stalls and outages (own redis-server)', () => {
     world = await startWorld({ replicas: 1, env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) } });
   }, 60_000);
   afterAll(async () => {
-    await world?.close();
-    await redis?.stop();
+    try {
+      await world?.close();
+    } finally {
+      await redis?.stop();
+    }
   });
 
   const url = (path: string) => `${world.apps[0]!.url}${path}`;

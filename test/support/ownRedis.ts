@@ -45,8 +45,16 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
       { stdio: 'ignore' },
     );
+    let spawnError: Error | undefined;
+    child.once('error', (err) => (spawnError = err));
     const deadline = Date.now() + 10_000;
     while (!(await pings(port))) {
+      if (spawnError) {
+        throw new Error(
+          `these fault tests need a redis-server binary of their own (they stop and kill it; never the shared one): ${spawnError.message}. ` +
+            'Debian: apt-get install redis-server',
+        );
+      }
       if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
       if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -60,6 +68,12 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     current.kill('SIGKILL');
     await exited;
   };
+  // Should the test process end without stop() (a worker torn down early), the server goes with it.
+  const onExit = () => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   await start();
 
   return {
@@ -100,6 +114,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     async stop() {
       for (const socket of monitors) socket.destroy();
       await kill();
+      process.off('exit', onExit);
       rmSync(dir, { recursive: true, force: true });
     },
   };
