@@ -61,7 +61,9 @@ export async function completeLogin(
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
   const sid = req.sessionID;
   req.session.auth = auth;
-  req.session.cookie.maxAge = sessionConfig.idleSeconds * 1000;
+  // The cookie lives to the absolute end and is sent once: the idle timeout is the record's TTL in
+  // the store, renewed there (SessionStore), so responses need not re-sign and re-send the cookie.
+  req.session.cookie.expires = new Date(auth.absoluteExpiresAt);
 
   await deps.index.add({ sid, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid, expiresAt: auth.absoluteExpiresAt });
   if (sessionConfig.livenessIntervalSeconds > 0) {

@@ -14,6 +14,7 @@ import { createCsrfGuard } from './csrf.js';
 import { createErrorHandler } from './errorHandler.js';
 import { createHealthRouter } from './healthRoutes.js';
 import { HttpError } from './httpError.js';
+import { staticHeaders } from './staticHeaders.js';
 import { createRequestLogger } from './requestLogger.js';
 import { createWebRouter } from './webRoutes.js';
 import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard.js';
@@ -86,12 +87,15 @@ export function createApp(services: Services): Express {
       store: services.store,
       resave: false,
       saveUninitialized: false,
-      rolling: true,
+      // Not rolling: the cookie is set once, at sign-in, expiring at the session's absolute end; the
+      // idle timeout lives in the store (SessionStore renews the record's TTL when due), so responses
+      // no longer re-sign (HMAC) and re-send the cookie, and no EXPIRE round trip holds them back.
+      rolling: false,
       // Never 'destroy': express-session would then delete the record of every request left without
       // a session — a failed load (Redis timed out), a detached stream, a logout — even one it never
       // read. Sessions end only through revocation.
       unset: 'keep',
-      cookie: { httpOnly: true, sameSite: 'lax', secure: config.session.secureCookie, path: '/', maxAge: config.session.idleSeconds * 1000 },
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.session.secureCookie, path: '/', maxAge: config.session.absoluteSeconds * 1000 },
     }),
     guard.resolveSession,
   );
@@ -109,7 +113,7 @@ export function createApp(services: Services): Express {
     detachSession(req, res);
     await services.sse.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
   });
-  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(staticHeaders(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } })));
 
   app.use(
     createAuthRouter({

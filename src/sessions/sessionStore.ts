@@ -11,6 +11,28 @@ type Callback<T = void> = (err?: unknown, value?: T | null) => void;
 export type WriteOutcome = 'written' | 'revoked';
 
 /**
+ * The idle timeout as the store applies it. A record lives `idleMs + slackMs` from its last write
+ * or renewal, and is renewed (EXPIRE) only once `slackMs` has passed since then, instead of on
+ * every request: so a session used within `idleMs` of its last use never ends, one left idle ends
+ * between `idleMs` and `idleMs + slackMs` after its last use, and a busy session costs one EXPIRE a
+ * minute rather than one per request. `remainingMs` reads the record's TTL in the same round trip
+ * as the record itself; absent (the in-process twin), every request renews, as before.
+ */
+export interface IdleTimeout {
+  idleMs: number;
+  slackMs: number;
+  remainingMs?: (sid: string) => Promise<number>;
+}
+
+/** Marks a loaded session whose record needs no renewal this request (not enumerable: never stored). */
+const RENEWAL_NOT_DUE = Symbol('renewalNotDue');
+
+/** Renewal slack for an idle timeout: a tenth of it, between 1 s and 60 s. */
+export function renewalSlackMs(idleMs: number): number {
+  return Math.min(60_000, Math.max(1_000, Math.floor(idleMs / 10_000) * 1000));
+}
+
+/**
  * The express-session store, plus a promise API over the same records for code outside a request
  * (revocation, token refresh, the liveness monitor). Wraps connect-redis (or express-session's
  * MemoryStore when there is no Redis) and adds these rules:
@@ -19,7 +41,8 @@ export type WriteOutcome = 'written' | 'revoked';
  *  - a stand-in is never written back: a revoked session cannot come back to life;
  *  - every write re-checks revocation after the write (a revocation that landed meanwhile wins);
  *  - nothing here deletes a record on express-session's behalf: `regenerate` only makes a new id
- *    (the caller revokes the old session when it was live), and a failed TTL renewal is ignored.
+ *    (the caller revokes the old session when it was live), and a failed TTL renewal is ignored;
+ *  - the idle timeout is renewed only when due (see `IdleTimeout`).
  * It never emits 'disconnect': express-session would then treat every request as having no session
  * (a sign-out while Redis is away); a failed read is a 503 instead.
  */
@@ -27,12 +50,21 @@ export class SessionStore extends Store {
   readonly #inner: Store;
   readonly #tombstones: Tombstones;
   readonly #standInMaxAgeMs: number;
+  readonly #idle: IdleTimeout;
 
-  constructor(inner: Store, tombstones: Tombstones, standInMaxAgeMs: number) {
+  constructor(inner: Store, tombstones: Tombstones, idle: IdleTimeout) {
     super();
     this.#inner = inner;
     this.#tombstones = tombstones;
-    this.#standInMaxAgeMs = standInMaxAgeMs;
+    this.#standInMaxAgeMs = idle.idleMs;
+    this.#idle = idle;
+  }
+
+  /** express-session's hook that turns a loaded record into `req.session`: carries the renewal mark over. */
+  override createSession(req: Request, data: SessionData): session.Session & SessionData {
+    const created = super.createSession(req, data);
+    if ((data as { [RENEWAL_NOT_DUE]?: true })[RENEWAL_NOT_DUE]) Object.defineProperty(created, RENEWAL_NOT_DUE, { value: true });
+    return created;
   }
 
   override get(sid: string, callback: Callback<SessionData>): void {
@@ -54,8 +86,8 @@ export class SessionStore extends Store {
    * failure (Redis slow or down) is not the request's failure: at worst the session idles out sooner.
    */
   override touch(sid: string, data: SessionData, callback?: Callback): void {
-    if (data.revoked || !this.#inner.touch) return void callback?.();
-    this.#inner.touch(sid, data, () => callback?.());
+    if (data.revoked || (data as { [RENEWAL_NOT_DUE]?: true })[RENEWAL_NOT_DUE] || !this.#inner.touch) return void callback?.();
+    this.#inner.touch(sid, this.#withIdleExpiry(data), () => callback?.());
   }
 
   override destroy(sid: string, callback?: Callback): void {
@@ -85,7 +117,7 @@ export class SessionStore extends Store {
   async write(sid: string, data: SessionData): Promise<WriteOutcome> {
     if (data.revoked) return 'revoked';
     await new Promise<void>((resolve, reject) =>
-      this.#inner.set(sid, data, (err) => (err ? reject(asUnavailable(err)) : resolve())),
+      this.#inner.set(sid, this.#withIdleExpiry(data), (err) => (err ? reject(asUnavailable(err)) : resolve())),
     );
     if (!(await this.#tombstones.get(sid))) return 'written';
     await this.remove(sid);
@@ -96,11 +128,28 @@ export class SessionStore extends Store {
     return new Promise((resolve, reject) => this.destroy(sid, (err) => (err ? reject(err) : resolve())));
   }
 
+  /**
+   * The record as the inner store should keep it: the cookie carries the session's absolute end
+   * (the browser need not hear of renewals), but the in-process twin expires records by
+   * `cookie.expires`, so it gets the idle expiry; connect-redis takes its TTL from `ttl` instead.
+   */
+  #withIdleExpiry(data: SessionData): SessionData {
+    if (this.#idle.remainingMs) return data;
+    const expires = new Date(Date.now() + this.#idle.idleMs + this.#idle.slackMs);
+    return { ...data, cookie: { ...data.cookie, expires } } as SessionData;
+  }
+
   async #lookup(sid: string): Promise<SessionData | null> {
-    // Both reads in one round trip (auto-pipelined): a tombstone wins over a record, so a record
-    // written back by a writer that raced its revocation never reads as live, even for a moment.
-    const [data, revoked] = await Promise.all([this.read(sid), this.#tombstones.get(sid)]);
-    if (!revoked) return data;
+    // The reads in one round trip (auto-pipelined): a tombstone wins over a record, so a record
+    // written back by a writer that raced its revocation never reads as live, even for a moment;
+    // the record's TTL says whether this request must renew it.
+    const [data, revoked, remainingMs] = await Promise.all([this.read(sid), this.#tombstones.get(sid), this.#idle.remainingMs?.(sid)]);
+    if (!revoked) {
+      if (data && remainingMs !== undefined && remainingMs > this.#idle.idleMs) {
+        Object.defineProperty(data, RENEWAL_NOT_DUE, { value: true });
+      }
+      return data;
+    }
     const cookie = { originalMaxAge: this.#standInMaxAgeMs, expires: new Date(Date.now() + this.#standInMaxAgeMs) };
     return { cookie, revoked } as unknown as SessionData;
   }
@@ -112,10 +161,24 @@ export function createSessionStore(options: {
   idleSeconds: number;
   tombstones: Tombstones;
 }): SessionStore {
-  const inner = options.redis
-    ? new RedisStore({ client: options.redis, prefix: `${options.prefix}sess:`, ttl: options.idleSeconds })
-    : new session.MemoryStore();
-  return new SessionStore(inner, options.tombstones, options.idleSeconds * 1000);
+  const idleMs = options.idleSeconds * 1000;
+  const slackMs = renewalSlackMs(idleMs);
+  const { redis } = options;
+  if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, { idleMs, slackMs });
+  const prefix = `${options.prefix}sess:`;
+  // A function, so connect-redis never derives the TTL from the cookie (which carries the absolute end).
+  const ttlSeconds = () => (idleMs + slackMs) / 1000;
+  return new SessionStore(new RedisStore({ client: redis, prefix, ttl: ttlSeconds }), options.tombstones, {
+    idleMs,
+    slackMs,
+    remainingMs: async (sid) => {
+      try {
+        return await redis.pttl(`${prefix}${sid}`);
+      } catch (err) {
+        throw unavailable('Redis', err);
+      }
+    },
+  });
 }
 
 function sessionRevoked(): HttpError {

@@ -40,13 +40,16 @@ export async function startReplica(env: Record<string, string>, nodeArgs: string
       server.child.kill('SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, 500));
     },
-    cpuMs: () => {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-    },
+    cpuMs: () => cpuMsOf(pid),
     rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN),
     stop: server.stop,
   };
+}
+
+/** CPU time (user + system) process `pid` has used so far, ms, from /proc. */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 export function percentile(sorted: number[], p: number): number {

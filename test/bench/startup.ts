@@ -25,16 +25,19 @@ const rows = [];
 for (const [mode, env] of Object.entries(modes)) {
   const readyMs: number[] = [];
   const rssMiB: number[] = [];
+  const cpuMs: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
     const replica = await startReplica(env);
     readyMs.push(performance.now() - started);
+    // CPU spent until ready: steadier than wall time on a shared, busy host.
+    cpuMs.push(replica.cpuMs());
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await replica.collectGarbage();
     rssMiB.push(replica.rssKiB() / 1024);
     await replica.stop();
   }
-  rows.push({ mode, 'start → ready (median ms)': Math.round(median(readyMs)), 'idle RSS (median MiB)': Math.round(median(rssMiB)) });
+  rows.push({ mode, 'start → ready (median ms)': Math.round(median(readyMs)), 'CPU until ready (median ms)': Math.round(median(cpuMs)), 'idle RSS (median MiB)': Math.round(median(rssMiB)) });
 }
 console.table(rows);
 await op.close();

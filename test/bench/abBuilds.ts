@@ -1,0 +1,90 @@
+/**
+ * A/B of two builds of the server on the hot paths (a regression hunt between branches): each build
+ * (a directory holding dist/ and node_modules/) runs as its own process on one Redis and database;
+ * wrk drives each in turn (rounds alternate the order): authenticated GET /api/user (50 connections)
+ * and valid logout tokens (32 connections). Prints CPU µs per request and req/s, medians.
+ *
+ *   npx tsx test/bench/abBuilds.ts <dirA> <dirB> [rounds=3] [seconds=3]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
+import { redisUrlForTests } from '../support/peers.js';
+import { freePort } from '../support/ports.js';
+import { createTestDatabase } from '../support/testDatabase.js';
+import { cpuMsOf } from './replicas.js';
+import { seedSessions } from './seedSessions.js';
+import { postLinesScript, runWrk } from './wrk.js';
+
+const [dirA, dirB, roundsArg = '3', secondsArg = '3'] = process.argv.slice(2);
+if (!dirA || !dirB) throw new Error('usage: abBuilds.ts <dirA> <dirB> [rounds] [seconds]');
+const rounds = Number(roundsArg);
+const seconds = Number(secondsArg);
+const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
+const redisUrl = await redisUrlForTests();
+const database = await createTestDatabase();
+const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
+const children: ChildProcess[] = [];
+try {
+  const start = async (dir: string) => {
+    const port = await freePort();
+    const prefix = `bench:${randomUUID().slice(0, 8)}:`;
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, ['dist/server.js'], {
+      cwd: dir,
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', BASE_URL: url, OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, DATABASE_URL: database.url, LIVENESS_INTERVAL_SECONDS: '0', LOG_LEVEL: 'info' },
+    });
+    children.push(child);
+    for (let i = 0; ; i++) {
+      if (i > 600) throw new Error(`${dir} did not become ready`);
+      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const [session] = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: 1 });
+    return { dir, url, pid: child.pid!, cookie: session!.cookie, user: [] as number[][], backchannel: [] as number[][] };
+  };
+  const builds = [await start(dirA), await start(dirB)];
+  const tokenDir = await mkdtemp(join(tmpdir(), 'bench-ab-'));
+  const tokenFile = async () => {
+    const file = join(tokenDir, `${randomUUID()}.txt`);
+    const tokens = await Promise.all(Array.from({ length: 12_000 }, (_, i) => op.signLogoutToken({ sub: `nobody-${i}-${randomUUID()}` })));
+    await writeFile(file, tokens.join('\n'));
+    return file;
+  };
+  const measure = async (pid: number, run: () => ReturnType<typeof runWrk>) => {
+    const before = cpuMsOf(pid);
+    const result = await run();
+    if (result.non2xx > 0) throw new Error(`${result.non2xx} non-2xx answers`);
+    return [((cpuMsOf(pid) - before) * 1000) / result.requests, result.requestsPerSecond];
+  };
+  for (const b of builds) {
+    await measure(b.pid, () => runWrk({ url: `${b.url}/api/user`, seconds: 2, connections: 50, headers: { cookie: b.cookie } }));
+    const file = await tokenFile();
+    await measure(b.pid, () => runWrk({ url: b.url, seconds: 2, connections: 32, script: postLinesScript('/auth/backchannel-logout', 'logout_token', file) }));
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const b of r % 2 ? [...builds].reverse() : builds) {
+      b.user.push(await measure(b.pid, () => runWrk({ url: `${b.url}/api/user`, seconds, connections: 50, headers: { cookie: b.cookie } })));
+      const file = await tokenFile();
+      b.backchannel.push(await measure(b.pid, () => runWrk({ url: b.url, seconds, connections: 32, script: postLinesScript('/auth/backchannel-logout', 'logout_token', file) })));
+    }
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  console.table(builds.map((b) => ({
+    build: b.dir,
+    'GET /api/user CPU µs': Math.round(median(b.user.map((x) => x[0]!))),
+    'GET /api/user req/s': median(b.user.map((x) => x[1]!)),
+    'logout token CPU µs': Math.round(median(b.backchannel.map((x) => x[0]!))),
+    'tokens/s': median(b.backchannel.map((x) => x[1]!)),
+  })));
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await op.close();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await database.drop().catch(() => undefined);
+}
+process.exit(0);

@@ -1,0 +1,45 @@
+/**
+ * A/B for the embedded database's start (src/db/pgliteDatabase.ts): PGlite as it starts by default
+ * (initdb in memory, PostgreSQL's default memory settings) against the app's way (a snapshot of an
+ * initialised cluster, smaller memory settings). Each start is a process of its own; rounds
+ * alternate. Prints medians of: time to ready, CPU time, idle RSS after GC, peak RSS.
+ *
+ *   npx tsx test/bench/pgliteStart.ts [rounds=3]
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
+import { createPgliteDatabase } from '../../src/db/pgliteDatabase.js';
+import { createLogger } from '../../src/logger.js';
+
+const mode = process.argv[2];
+if (mode === 'default' || mode === 'app') {
+  const started = performance.now();
+  const db = mode === 'default' ? new PGlite() : await createPgliteDatabase({ dataDir: undefined }, createLogger({ level: 'silent' }));
+  if (db instanceof PGlite) await db.waitReady;
+  await (db as { query(sql: string): Promise<unknown> }).query('SELECT 1');
+  const readyMs = performance.now() - started;
+  const cpu = process.cpuUsage();
+  globalThis.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]);
+  console.log(JSON.stringify({ readyMs, cpuMs: (cpu.user + cpu.system) / 1000, rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 }));
+  await db.close();
+  process.exit(0);
+}
+
+const rounds = Number(process.argv[2] ?? 3);
+const run = async (which: string) =>
+  JSON.parse((await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, which])).stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+await run('app'); // makes the snapshot if there is none yet (the first start of an install)
+const results: Record<string, Record<string, number>[]> = { default: [], app: [] };
+for (let r = 0; r < rounds; r++) for (const which of r % 2 ? ['app', 'default'] : ['default', 'app']) results[which]!.push(await run(which));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+console.table(
+  Object.entries(results).map(([which, runs]) => ({
+    start: which === 'default' ? 'PGlite defaults (initdb each start)' : 'snapshot + small memory settings',
+    ...Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, Math.round(median(runs.map((x) => x[k]!)))])),
+  })),
+);

@@ -1,0 +1,71 @@
+/**
+ * The floor under an authenticated API request (README "Performance"): what Express 5 alone, and
+ * Express 5 + express-session + connect-redis 7 (ioredis, auto-pipelined, the same session record
+ * board-bff keeps) cost per `GET /api/user`, with nothing else — no logging, metrics, CORS,
+ * security headers, revocation check or idle-renewal logic. wrk, 50 connections, rounds alternate.
+ * Compare the CPU µs per request with bench:peer's figures.
+ *
+ *   npx tsx test/bench/sessionFloor.ts [rounds=3] [seconds=3]
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import RedisStore from 'connect-redis';
+import express, { type Express } from 'express';
+import session from 'express-session';
+import { Redis } from 'ioredis';
+import '../../src/sessions/authState.js';
+import { redisUrlForTests } from '../support/peers.js';
+import { seedSessions } from './seedSessions.js';
+import { runWrk } from './wrk.js';
+
+const [roundsArg = '3', secondsArg = '3'] = process.argv.slice(2);
+const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
+const redisUrl = await redisUrlForTests();
+const prefix = `bench:${randomUUID().slice(0, 8)}:`;
+const redis = new Redis(redisUrl, { enableAutoPipelining: true });
+const [seeded] = await seedSessions({ redisUrl, prefix, issuer: 'http://issuer.test', secret: SECRET, count: 1 });
+
+const bare = express();
+bare.get('/api/user', (_req, res) => void res.json({ user: { id: 'user-0', username: 'user-0', name: 'user-0', email: null, roles: [] } }));
+const withSession = express();
+withSession.use(
+  session({
+    name: 'bff.sid',
+    secret: SECRET,
+    store: new RedisStore({ client: redis, prefix: `${prefix}sess:`, ttl: () => 1860 }),
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    unset: 'keep',
+  }),
+);
+withSession.get('/api/user', (req, res) => void (req.session.auth ? res.json({ user: req.session.auth.user }) : res.status(401).end()));
+const variants: Record<string, Express> = { 'Express 5 alone': bare, 'Express 5 + express-session + connect-redis': withSession };
+
+const servers = await Promise.all(
+  Object.entries(variants).map(async ([name, app]) => {
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { name, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/user`, rps: [] as number[], cpu: [] as number[] };
+  }),
+);
+const check = await fetch(servers[1]!.url, { headers: { cookie: seeded!.cookie } });
+if (check.status !== 200) throw new Error(`the session variant answered ${check.status}`);
+for (const s of servers) await runWrk({ url: s.url, seconds: 1, connections: 50, headers: { cookie: seeded!.cookie } });
+for (let r = 0; r < Number(roundsArg); r++) {
+  for (const s of r % 2 ? [...servers].reverse() : servers) {
+    const before = process.cpuUsage();
+    const run = await runWrk({ url: s.url, seconds: Number(secondsArg), connections: 50, headers: { cookie: seeded!.cookie } });
+    const used = process.cpuUsage(before);
+    if (run.non2xx > 0) throw new Error(`${s.name}: ${run.non2xx} non-2xx answers`);
+    s.rps.push(run.requestsPerSecond);
+    s.cpu.push((used.user + used.system) / run.requests);
+  }
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+console.table(servers.map((s) => ({ variant: s.name, 'req/s': median(s.rps), 'CPU µs/request': Math.round(median(s.cpu)) })));
+for (const s of servers) s.server.close();
+await redis.del(`${prefix}sess:${seeded!.sid}`);
+redis.disconnect();
+process.exit(0);

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
+import { callsBetween, redisCounters, type RedisCounters } from '../support/redisCounters.js';
+import { sessionIdOf } from '../support/sessionIds.js';
+import { UserAgent } from '../support/userAgent.js';
+import { signIn, startWorld, type World } from '../support/world.js';
+
+/**
+ * The regression guard of the performance work (README "Performance"): Redis work per
+ * authenticated request, counted on a redis-server of this file's own (INFO commandstats counts
+ * the whole server), requests sent one at a time so read events equal round trips. A change that
+ * adds a command or a round trip to the hot path fails here; lower the budget when one goes away.
+ */
+const BUDGET = {
+  /** Commands per authenticated API request: GET of the record, GET of its tombstone, PTTL (renewal due?). */
+  commands: 3,
+  /** Round trips (read events at the server) per request: those three, pipelined; the EXPIRE that renews the idle timeout comes once a minute, not per request. */
+  roundTrips: 1,
+};
+const REQUESTS = 20;
+
+describe('Redis work per authenticated request', () => {
+  let server: OwnRedis;
+  let redis: RedisCounters;
+  let world: World;
+  beforeAll(async () => {
+    server = await startOwnRedis();
+    redis = redisCounters(server.url);
+    world = await startWorld({ env: { REDIS_URL: server.url } });
+  });
+  afterAll(async () => {
+    await world?.close();
+    redis?.close();
+    await server?.stop();
+  });
+
+  const measure = async (agent: UserAgent, path: string) => {
+    expect((await agent.fetch(`${world.baseUrl}${path}`)).status).toBe(200);
+    const calls = await redis.commandCalls();
+    const reads = await redis.readsProcessed();
+    for (let i = 0; i < REQUESTS; i++) {
+      const response = await agent.fetch(`${world.baseUrl}${path}`);
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+    }
+    // The two INFO calls of the counting itself are one read each; commandstats leaves INFO out.
+    const roundTrips = (await redis.readsProcessed()) - reads - 1;
+    const commands = callsBetween(calls, await redis.commandCalls());
+    const total = Object.values(commands).reduce((a, b) => a + b, 0);
+    return { commands, commandsPerRequest: total / REQUESTS, roundTripsPerRequest: roundTrips / REQUESTS };
+  };
+
+  it.each(['/api/user', '/api/session-status', '/api/posts'])(
+    'when a signed-in browser calls GET %s, then each request costs Redis no more than the budget',
+    async (path) => {
+      const agent = new UserAgent();
+      await signIn(agent, world, 'alice');
+      const { commands, commandsPerRequest, roundTripsPerRequest } = await measure(agent, path);
+      expect(commandsPerRequest, `commands: ${JSON.stringify(commands)}`).toBeLessThanOrEqual(BUDGET.commands);
+      expect(roundTripsPerRequest).toBeLessThanOrEqual(BUDGET.roundTrips);
+      // The counting sees the requests at all (a guard against measuring nothing).
+      expect(commandsPerRequest).toBeGreaterThanOrEqual(1);
+    },
+  );
+
+  it('when a signed-in browser keeps calling the API, then the cookie is not re-sent and the idle timeout is renewed only once due', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'bob');
+    const key = `${world.prefix}sess:${sessionIdOf(agent, world.baseUrl)}`;
+    const idleMs = 1800_000;
+    const slackMs = 60_000;
+    const ttl = async () => Number(await server.command(['PTTL', key]).then((line) => line.slice(1)));
+    expect(await ttl()).toBeGreaterThan(idleMs);
+
+    // Not due: no Set-Cookie, and the TTL is left as it is (it only runs down).
+    const first = await agent.fetch(`${world.baseUrl}/api/user`);
+    expect(first.status).toBe(200);
+    expect(first.headers.getSetCookie()).toEqual([]);
+    const before = await ttl();
+    await agent.fetch(`${world.baseUrl}/api/user`);
+    expect(await ttl()).toBeLessThanOrEqual(before);
+
+    // Due (less than the idle timeout left): this request renews it to idle + slack.
+    await server.command(['PEXPIRE', key, String(idleMs - 5_000)]);
+    const renewing = await agent.fetch(`${world.baseUrl}/api/user`);
+    expect(renewing.status).toBe(200);
+    expect(renewing.headers.getSetCookie()).toEqual([]);
+    expect(await ttl()).toBeGreaterThan(idleMs + slackMs - 10_000);
+  });
+});
