@@ -85,7 +85,14 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
 
   const oidc = createOidcClient(config.oidc, log, { onClockOffset: (seconds) => metrics.providerClockOffset.set(seconds) });
   const tombstones = createTombstones(kv, prefix);
-  const store = createSessionStore({ redis, prefix, idleSeconds: config.session.idleSeconds, tombstones });
+  const notBefore = createIssuerNotBefore(kv, prefix, config.session.absoluteSeconds * 1000);
+  const store = createSessionStore({
+    redis,
+    prefix,
+    idleSeconds: config.session.idleSeconds,
+    tombstones,
+    notBefore: () => notBefore.get(config.oidc.issuer),
+  });
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
   const handleOf = createSessionHandle(config.session.secrets[0]!);
@@ -154,7 +161,6 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     recheck: userRecheck,
     log,
   });
-  const notBefore = createIssuerNotBefore(kv, prefix, config.session.absoluteSeconds * 1000);
   const adminActions = createAdminActions({
     oidc,
     clientId: config.oidc.clientId,

@@ -8,7 +8,6 @@ import { createBoardRouter } from '../board/boardRoutes.js';
 import type { Services } from '../services.js';
 import { createAdminActionHandler } from '../logout/adminActionHandler.js';
 import { createBackchannelHandler } from '../logout/backchannelHandler.js';
-import { sessionIssuedAt } from '../logout/notBefore.js';
 import { createAccountRouter } from './accountRoutes.js';
 import { createCsrfGuard } from './csrf.js';
 import { createErrorHandler } from './errorHandler.js';
@@ -34,7 +33,6 @@ export function createApp(services: Services): Express {
     revoke: services.revoke,
     handleOf: services.handleOf,
     skewMs: config.session.refreshSkewSeconds * 1000,
-    issuedBeforeNotBefore: async (auth) => sessionIssuedAt(auth) < (await services.notBefore.get(auth.issuer)),
   });
   const allowed = new Set(config.allowedOrigins);
 

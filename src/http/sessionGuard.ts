@@ -1,7 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { AuthState, RequestSession } from '../sessions/authState.js';
+import type { RequestSession } from '../sessions/authState.js';
 import type { RefreshTokens } from '../sessions/refreshTokens.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
+import { issuedBeforeNotBefore } from '../sessions/sessionStore.js';
 import { HttpError } from './httpError.js';
 
 export interface SessionGuard {
@@ -42,8 +43,6 @@ export function createSessionGuard(deps: {
   revoke: RevokeSessions;
   handleOf: (sid: string) => string;
   skewMs: number;
-  /** True when the session's tokens predate the issuer-wide not-before (Keycloak admin actions). */
-  issuedBeforeNotBefore?: (auth: AuthState) => Promise<boolean>;
 }): SessionGuard {
   const resolve = async (req: Request): Promise<RequestSession> => {
     const data = req.session;
@@ -58,7 +57,7 @@ export function createSessionGuard(deps: {
     }
     // Issuer-wide not-before (Keycloak "Sign out all", "Revocation → Push"): the sweep revoked what
     // it found; this catches a session it missed, or one restored from an old record.
-    if (await deps.issuedBeforeNotBefore?.(auth)) {
+    if (issuedBeforeNotBefore(data)) {
       await deps.revoke([sid], 'backchannel_logout');
       return { state: 'revoked', revocation: { reason: 'backchannel_logout', at: new Date().toISOString() } };
     }

@@ -3,6 +3,7 @@ import session, { Store, type SessionData } from 'express-session';
 import RedisStore from 'connect-redis';
 import type { RedisConnection } from '../storage/redisClient.js';
 import { HttpError, unavailable } from '../http/httpError.js';
+import { sessionIssuedAt } from '../logout/notBefore.js';
 import type { Tombstones } from './tombstones.js';
 
 type Callback<T = void> = (err?: unknown, value?: T | null) => void;
@@ -26,6 +27,18 @@ export interface IdleTimeout {
 
 /** Marks a loaded session whose record needs no renewal this request (not enumerable: never stored). */
 const RENEWAL_NOT_DUE = Symbol('renewalNotDue');
+
+/**
+ * Marks a loaded session whose tokens predate the issuer-wide not-before (Keycloak's admin actions:
+ * realm "Sign out all active sessions", "Revocation → Push"), read in the same round trip as the
+ * record; the session guard revokes such a session. Not enumerable: never stored.
+ */
+const ISSUED_BEFORE_NOT_BEFORE = Symbol('issuedBeforeNotBefore');
+
+/** True when `loadSession`'s record predates the issuer-wide not-before (see ISSUED_BEFORE_NOT_BEFORE). */
+export function issuedBeforeNotBefore(session: object): boolean {
+  return (session as { [ISSUED_BEFORE_NOT_BEFORE]?: true })[ISSUED_BEFORE_NOT_BEFORE] === true;
+}
 
 /** Renewal slack for an idle timeout: a tenth of it, between 1 s and 60 s. */
 export function renewalSlackMs(idleMs: number): number {
@@ -51,19 +64,24 @@ export class SessionStore extends Store {
   readonly #tombstones: Tombstones;
   readonly #standInMaxAgeMs: number;
   readonly #idle: IdleTimeout;
+  readonly #notBefore: (() => Promise<number>) | undefined;
 
-  constructor(inner: Store, tombstones: Tombstones, idle: IdleTimeout) {
+  /** `notBefore`: the configured issuer's not-before, epoch seconds (0 when none was announced). */
+  constructor(inner: Store, tombstones: Tombstones, idle: IdleTimeout, notBefore?: () => Promise<number>) {
     super();
     this.#inner = inner;
     this.#tombstones = tombstones;
     this.#standInMaxAgeMs = idle.idleMs;
     this.#idle = idle;
+    this.#notBefore = notBefore;
   }
 
-  /** express-session's hook that turns a loaded record into `req.session`: carries the renewal mark over. */
+  /** express-session's hook that turns a loaded record into `req.session`: carries the marks over. */
   override createSession(req: Request, data: SessionData): session.Session & SessionData {
     const created = super.createSession(req, data);
-    if ((data as { [RENEWAL_NOT_DUE]?: true })[RENEWAL_NOT_DUE]) Object.defineProperty(created, RENEWAL_NOT_DUE, { value: true });
+    for (const mark of [RENEWAL_NOT_DUE, ISSUED_BEFORE_NOT_BEFORE]) {
+      if ((data as unknown as Record<symbol, unknown>)[mark]) Object.defineProperty(created, mark, { value: true });
+    }
     return created;
   }
 
@@ -142,11 +160,20 @@ export class SessionStore extends Store {
   async #lookup(sid: string): Promise<SessionData | null> {
     // The reads in one round trip (auto-pipelined): a tombstone wins over a record, so a record
     // written back by a writer that raced its revocation never reads as live, even for a moment;
-    // the record's TTL says whether this request must renew it.
-    const [data, revoked, remainingMs] = await Promise.all([this.read(sid), this.#tombstones.get(sid), this.#idle.remainingMs?.(sid)]);
+    // the record's TTL says whether this request must renew it; the issuer's not-before whether
+    // its tokens were voided by an admin action.
+    const [data, revoked, remainingMs, notBefore] = await Promise.all([
+      this.read(sid),
+      this.#tombstones.get(sid),
+      this.#idle.remainingMs?.(sid),
+      this.#notBefore?.(),
+    ]);
     if (!revoked) {
       if (data && remainingMs !== undefined && remainingMs > this.#idle.idleMs) {
         Object.defineProperty(data, RENEWAL_NOT_DUE, { value: true });
+      }
+      if (data?.auth && notBefore && sessionIssuedAt(data.auth) < notBefore) {
+        Object.defineProperty(data, ISSUED_BEFORE_NOT_BEFORE, { value: true });
       }
       return data;
     }
@@ -160,11 +187,13 @@ export function createSessionStore(options: {
   prefix: string;
   idleSeconds: number;
   tombstones: Tombstones;
+  /** The configured issuer's not-before (epoch s), read with every session load. */
+  notBefore?: () => Promise<number>;
 }): SessionStore {
   const idleMs = options.idleSeconds * 1000;
   const slackMs = renewalSlackMs(idleMs);
   const { redis } = options;
-  if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, { idleMs, slackMs });
+  if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, { idleMs, slackMs }, options.notBefore);
   const prefix = `${options.prefix}sess:`;
   // A function, so connect-redis never derives the TTL from the cookie (which carries the absolute end).
   const ttlSeconds = () => (idleMs + slackMs) / 1000;
@@ -178,7 +207,7 @@ export function createSessionStore(options: {
         throw unavailable('Redis', err);
       }
     },
-  });
+  }, options.notBefore);
 }
 
 function sessionRevoked(): HttpError {
