@@ -16,10 +16,10 @@ interface Route {
 /** Every route the app declares, read from its router (mounted routers included). */
 function routesOf(app: Express): Route[] {
   const routes: Route[] = [];
-  const walk = (stack: Array<{ route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }>) => {
+  const walk = (stack: Array<{ route?: { path: string | RegExp; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }>) => {
     for (const layer of stack) {
       if (layer.route) {
-        routes.push({ path: layer.route.path, methods: Object.keys(layer.route.methods).filter((m) => m !== '_all').map((m) => m.toUpperCase()) });
+        routes.push({ path: concretePath(layer.route.path), methods: Object.keys(layer.route.methods).filter((m) => m !== '_all').map((m) => m.toUpperCase()) });
       } else if (layer.handle?.stack) {
         walk(layer.handle.stack as typeof stack);
       }
@@ -27,6 +27,14 @@ function routesOf(app: Express): Route[] {
   };
   walk((app as unknown as { router: { stack: Parameters<typeof walk>[0] } }).router.stack);
   return routes;
+}
+
+/** A pattern route (the web app's page fallback) is fuzzed at the first page path it matches. */
+function concretePath(path: string | RegExp): string {
+  if (typeof path === 'string') return path;
+  const sample = ['/', '/posts/1', '/sessions'].find((candidate) => path.test(candidate));
+  if (!sample) throw new Error(`no sample path matches the route ${String(path)}: add one here`);
+  return sample;
 }
 
 interface Answer {
