@@ -76,22 +76,25 @@ describe('GET /api/events across two replicas sharing Redis', () => {
     stream.close();
   });
 
-  it('when a client disconnects, then its listener and Redis subscription are released', async () => {
+  it('when a client disconnects, then its listeners are released; the replica keeps its one subscription to the event channel', async () => {
     const agent = new UserAgent();
     await signIn(agent, world, 'alice');
-    const hub = world.apps[B]!.services.sse;
-    const before = hub.size;
+    const { sse: hub, bus } = world.apps[B]!.services;
+    const [streamsBefore, listenersBefore] = [hub.size, bus.listenerCount];
     const stream = await streamFor(agent, B);
     await stream.next((m) => m.data === 'connected');
-    expect(hub.size).toBe(before + 1);
-    const channel = `${world.prefix}ev:${topics.session(world.apps[B]!.services.handleOf(sessionIdOf(agent, world.baseUrl)))}`;
+    expect(hub.size).toBe(streamsBefore + 1);
+    // Its session's, its user's and the broadcast topic.
+    expect(bus.listenerCount).toBe(listenersBefore + 3);
     const redis = new Redis(await redisUrlForTests());
-    const subscribers = async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
     try {
-      expect(await subscribers()).toBe(1);
+      // One shared channel, subscribed once by each replica, whatever the number of streams.
+      expect(await redis.pubsub('CHANNELS', `${world.prefix}ev:*`)).toEqual([`${world.prefix}ev:all`]);
+      expect(await redis.pubsub('NUMSUB', `${world.prefix}ev:all`)).toEqual([`${world.prefix}ev:all`, 2]);
       stream.close();
-      await expect.poll(() => hub.size, { timeout: 5000 }).toBe(before);
-      await expect.poll(subscribers, { timeout: 5000 }).toBe(0);
+      await expect.poll(() => hub.size, { timeout: 5000 }).toBe(streamsBefore);
+      expect(bus.listenerCount).toBe(listenersBefore);
+      expect(await redis.pubsub('NUMSUB', `${world.prefix}ev:all`)).toEqual([`${world.prefix}ev:all`, 2]);
     } finally {
       redis.disconnect();
     }
