@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError, type Logger } from '../logger.js';
 import type { Revocation } from '../sessions/authState.js';
 import { createEvent, topics, type AppEvent, type EventBus, type Listener } from './eventBus.js';
@@ -9,7 +9,7 @@ export interface SseHub {
    * Serves `GET /api/events` for a live session until the client leaves or the session ends.
    * Throws a 503 `HttpError` before answering when the bus cannot deliver.
    */
-  open(req: Request, res: Response, session: StreamOwner): Promise<void>;
+  open(req: IncomingMessage, res: ServerResponse, session: StreamOwner): Promise<void>;
   /** Open streams on this replica. */
   readonly size: number;
   /** Ends every stream (shutdown): clients reconnect, to another replica if this one is gone. */
@@ -42,7 +42,7 @@ export interface SseHubDeps {
 
 /** What an open stream holds beyond its socket: kept small, as a replica holds thousands. */
 interface Stream {
-  readonly res: Response;
+  readonly res: ServerResponse;
   readonly sid: string;
   readonly sessionTopic: string;
   readonly userTopic: string;
@@ -61,7 +61,7 @@ const RECHECK_RETRY_MS = 1000;
  * and ended, the others get a `resync` event (board events may have been missed).
  */
 export function createSseHub(deps: SseHubDeps): SseHub {
-  const streams = new Map<Response, Stream>();
+  const streams = new Map<ServerResponse, Stream>();
   const changed = () => deps.onStreamsChanged?.(streams.size);
 
   const heartbeat = setInterval(() => {
@@ -90,7 +90,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     if (event.type === 'session_invalidated') stream.res.end();
   };
 
-  const release = (res: Response): void => {
+  const release = (res: ServerResponse): void => {
     const stream = streams.get(res);
     if (!stream) return;
     streams.delete(res);
@@ -100,7 +100,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     changed();
   };
   // One function for every stream's 'close' (`this` is the response), rather than a closure each.
-  function onClose(this: Response): void {
+  function onClose(this: ServerResponse): void {
     release(this);
   }
 

@@ -1,7 +1,9 @@
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
 import cors from 'cors';
+import { createEventStreamRoute } from '../events/eventStreamRoute.js';
 import { createAuthRouter } from '../auth/authRoutes.js';
 import { createBoardRouter } from '../board/boardRoutes.js';
 import type { Services } from '../services.js';
@@ -17,9 +19,11 @@ import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard
 /**
  * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
  * endpoint and health checks (no cookie, no CORS), CORS and the session, the event stream, security
- * headers, the other routes, 404 and the one error handler.
+ * headers, the other routes, 404 and the one error handler. In front of it all, the event stream of
+ * a plainly live session is served without Express (see eventStreamRoute.ts); every other case of
+ * `GET /api/events` takes the Express route below.
  */
-export function createApp(services: Services): Express {
+export function createApp(services: Services): RequestListener {
   const { config, log, metrics } = services;
   const csrf = createCsrfGuard(config.allowedOrigins);
   const guard = createSessionGuard({
@@ -55,15 +59,16 @@ export function createApp(services: Services): Express {
     .all((req, _res, next) => next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; POST a logout_token`, { headers: { Allow: 'POST' } })));
   app.use(createHealthRouter({ checks: services.readinessChecks, metrics, timeoutMs: 2000 }));
 
+  const corsPolicy = cors({
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+    credentials: true,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Content-Type', 'X-CSRF', 'X-Request-Id', 'Last-Event-ID'],
+    maxAge: 600,
+  });
   app.use(
     ['/auth', '/api'],
-    cors({
-      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
-      credentials: true,
-      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Content-Type', 'X-CSRF', 'X-Request-Id', 'Last-Event-ID'],
-      maxAge: 600,
-    }),
+    corsPolicy,
     session({
       name: config.session.cookieName,
       secret: config.session.secrets,
@@ -115,5 +120,15 @@ export function createApp(services: Services): Express {
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
-  return app;
+
+  const events = createEventStreamRoute({
+    cookieName: config.session.cookieName,
+    secrets: config.session.secrets,
+    store: services.store,
+    hub: services.sse,
+    handleOf: services.handleOf,
+    refreshSkewMs: config.session.refreshSkewSeconds * 1000,
+    cors: corsPolicy,
+  });
+  return (req, res) => events(req, res, () => app(req, res));
 }

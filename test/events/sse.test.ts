@@ -129,4 +129,22 @@ describe('GET /api/events across two replicas sharing Redis', () => {
     const stream = await openSse(at(A, '/api/events'));
     expect(stream.status).toBe(401);
   });
+
+  it('when a stream from an allowed origin opens and the replica later ends its streams (as on SIGTERM), then it carried CORS and request-id headers, and the session is still signed in', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'carol');
+    const stream = await openSse(at(B, '/api/events?since=now'), { cookie: agent.cookieHeader(world.baseUrl), origin: world.baseUrl, 'x-request-id': 'req-sse-1' });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('access-control-allow-origin')).toBe(world.baseUrl);
+    expect(stream.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(stream.headers.get('x-request-id')).toBe('req-sse-1');
+    expect(stream.headers.get('set-cookie')).toBeNull();
+    await stream.next((m) => m.data === 'connected');
+    // Last in this file: replica B stops serving streams here.
+    world.apps[B]!.services.sse.closeAll();
+    await stream.ended;
+    // A stream neither renews nor deletes the session it was opened for.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await agent.fetch(at(A, '/api/user'))).status).toBe(200);
+  });
 });
