@@ -5,8 +5,6 @@ import { requestIdOf } from '../http/requestLogger.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SseHub } from './sseHub.js';
 
-type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
-
 export interface EventStreamRouteDeps {
   /** The session cookie's name and signing secrets, as express-session uses them. */
   cookieName: string;
@@ -16,8 +14,8 @@ export interface EventStreamRouteDeps {
   handleOf: (sid: string) => string;
   /** The session guard's refresh threshold: a session whose access token is this close to expiry is the guard's to handle. */
   refreshSkewMs: number;
-  /** The CORS policy of the other `/api` routes. */
-  cors: Middleware;
+  /** Origins the CORS policy of the other `/api` routes allows, with credentials. */
+  allowedOrigins: ReadonlySet<string>;
 }
 
 /** Serves `(req, res)` if it is a stream it can open; calls `fallback` (the Express app) otherwise. */
@@ -48,13 +46,16 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamR
       if (err || !auth || data?.revoked || auth.absoluteExpiresAt <= now || auth.tokens.expiresAt - now <= deps.refreshSkewMs) {
         return fallback();
       }
-      deps.cors(req, res, () => {
-        res.setHeader('X-Request-Id', requestIdOf(req));
-        deps.hub.open(req, res, { sid, handle: deps.handleOf(sid), issuer: auth.issuer, sub: auth.sub }).catch(() => {
-          // Thrown before answering (the bus is down): the Express route gives the 503.
-          if (!res.headersSent) fallback();
-          else res.destroy();
-        });
+      // What the `cors` middleware answers a simple GET, given to writeHead in one object: headers
+      // set one by one (setHeader) would leave each stream a header dictionary for its life (measured
+      // at 3,000 streams: 6.7 KiB of heap per stream this way, 7.4 KiB with the middleware).
+      const origin = req.headers.origin;
+      const headers: Record<string, string> = { 'X-Request-Id': requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
+      if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
+      deps.hub.open(req, res, { sid, handle: deps.handleOf(sid), issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
+        // Thrown before answering (the bus is down): the Express route gives the 503.
+        if (!res.headersSent) fallback();
+        else res.destroy();
       });
     });
   };

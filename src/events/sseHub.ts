@@ -7,9 +7,10 @@ import { createEvent, topics, type AppEvent, type EventBus, type Listener } from
 export interface SseHub {
   /**
    * Serves `GET /api/events` for a live session until the client leaves or the session ends.
-   * Throws a 503 `HttpError` before answering when the bus cannot deliver.
+   * `headers` join the stream's own response headers. Throws a 503 `HttpError` before answering
+   * when the bus cannot deliver.
    */
-  open(req: IncomingMessage, res: ServerResponse, session: StreamOwner): Promise<void>;
+  open(req: IncomingMessage, res: ServerResponse, session: StreamOwner, headers?: Readonly<Record<string, string>>): Promise<void>;
   /** Open streams on this replica. */
   readonly size: number;
   /** Ends every stream (shutdown): clients reconnect, to another replica if this one is gone. */
@@ -138,7 +139,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
   deps.bus.onGap(() => void recheck());
 
   return {
-    async open(req, res, owner) {
+    async open(req, res, owner, headers) {
       // The client may have left while its session was loading; then there is nothing to serve.
       if (req.socket.destroyed) return;
       const sessionTopic = topics.session(owner.handle);
@@ -161,6 +162,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
         Connection: 'keep-alive',
         'X-Accel-Buffering': 'no',
         'X-Content-Type-Options': 'nosniff',
+        ...headers,
       });
       write(stream, `retry: ${deps.retryMs}\ndata: connected\n\n`);
 

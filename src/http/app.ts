@@ -59,16 +59,15 @@ export function createApp(services: Services): RequestListener {
     .all((req, _res, next) => next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here; POST a logout_token`, { headers: { Allow: 'POST' } })));
   app.use(createHealthRouter({ checks: services.readinessChecks, metrics, timeoutMs: 2000 }));
 
-  const corsPolicy = cors({
-    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
-    credentials: true,
-    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'X-CSRF', 'X-Request-Id', 'Last-Event-ID'],
-    maxAge: 600,
-  });
   app.use(
     ['/auth', '/api'],
-    corsPolicy,
+    cors({
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+      credentials: true,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Content-Type', 'X-CSRF', 'X-Request-Id', 'Last-Event-ID'],
+      maxAge: 600,
+    }),
     session({
       name: config.session.cookieName,
       secret: config.session.secrets,
@@ -128,7 +127,7 @@ export function createApp(services: Services): RequestListener {
     hub: services.sse,
     handleOf: services.handleOf,
     refreshSkewMs: config.session.refreshSkewSeconds * 1000,
-    cors: corsPolicy,
+    allowedOrigins: allowed,
   });
   return (req, res) => events(req, res, () => app(req, res));
 }

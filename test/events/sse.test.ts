@@ -125,6 +125,15 @@ describe('GET /api/events across two replicas sharing Redis', () => {
     expect(dropped.values[0]?.value).toBeGreaterThanOrEqual(1);
   });
 
+  it('when a stream is asked for from a foreign origin, then the answer does not allow that origin to read it', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'bob');
+    const stream = await openSse(at(A, '/api/events'), { cookie: agent.cookieHeader(world.baseUrl), origin: 'https://evil.example' });
+    expect(stream.headers.get('access-control-allow-origin')).toBeNull();
+    expect(stream.headers.get('vary')).toMatch(/Origin/);
+    stream.close();
+  });
+
   it('when there is no session, then the stream is refused with 401', async () => {
     const stream = await openSse(at(A, '/api/events'));
     expect(stream.status).toBe(401);
