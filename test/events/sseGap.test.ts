@@ -40,17 +40,24 @@ describe('GET /api/events when the Redis subscriber of the replica holding the s
     const token = await world.op.signLogoutToken({ sid: providerSid, sub: 'alice' });
     expect(await subscribers()).toBe(2);
 
-    // Kill the subscriber connections (both replicas': each names itself board-bff:subscriber);
-    // ioredis waits 200 ms before its first reconnect, so the revocation below is published to nobody.
-    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
-    expect(await subscribers()).toBe(0);
-    const posted = await fetch(at(A, '/auth/backchannel-logout'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ logout_token: token }),
-    });
-    expect(posted.status).toBe(200);
-    expect(await subscribers()).toBe(0);
+    // Kill the subscriber connections (both replicas': each names itself board-bff:subscriber), and
+    // keep them from coming back until the revocation has been published to nobody: the server takes
+    // no new connection while maxclients is below the number it holds.
+    const connected = String(await admin.client('LIST')).trim().split('\n').length;
+    await admin.config('SET', 'maxclients', String(connected - 2));
+    try {
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      expect(await subscribers()).toBe(0);
+      const posted = await fetch(at(A, '/auth/backchannel-logout'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }),
+      });
+      expect(posted.status).toBe(200);
+      expect(await subscribers()).toBe(0);
+    } finally {
+      await admin.config('SET', 'maxclients', '10000');
+    }
 
     const named = await aliceStream.next((m) => m.event === 'session_invalidated', 10_000);
     expect(JSON.parse(named.data)).toEqual({ type: 'session_invalidated', reason: 'backchannel_logout', at: expect.any(String) });
