@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
 
 /** Thrown for a missing or malformed setting; its message is the one line start-up prints. */
 export class ConfigError extends Error {
@@ -53,7 +55,12 @@ export interface Config {
   };
   sse: { heartbeatSeconds: number; retryMs: number; maxBufferedBytes: number };
   board: { moderatorRole: string };
-  shutdownGraceSeconds: number;
+  shutdown: {
+    /** SIGTERM → this long with readiness off but still serving, before we stop accepting. */
+    delaySeconds: number;
+    /** Then at most this long for in-flight requests to finish. */
+    graceSeconds: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,15 +97,34 @@ export function loadConfig(env: Env = process.env): Config {
     return parsed;
   };
 
-  const production = read('NODE_ENV') === 'production';
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = read(name) ?? fallback;
+    if (!allowed.includes(value as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return value as T;
+  };
+  const noCredentials = (name: string, parsed: URL): URL => {
+    if (parsed.username || parsed.password) throw new ConfigError(`${name} must not carry a user name or password`);
+    return parsed;
+  };
+
+  const production = oneOf('NODE_ENV', ['development', 'production', 'test'], 'development') === 'production';
   const port = int('PORT', 3001, 0, 65535);
-  const baseUrl = url('BASE_URL', read('BASE_URL') ?? `http://localhost:${port}`);
+  const host = read('HOST') ?? '0.0.0.0';
+  if (!isIP(host) && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(host)) {
+    throw new ConfigError(`HOST must be an IP address or a host name, got "${host}"`);
+  }
+  const baseUrl = noCredentials('BASE_URL', url('BASE_URL', read('BASE_URL') ?? `http://localhost:${port}`));
   if (baseUrl.search || baseUrl.hash) throw new ConfigError('BASE_URL must not carry a query or fragment');
+  // The routes live at /auth and /api of the origin; a path here would be silently dropped.
+  if (baseUrl.pathname !== '/') {
+    throw new ConfigError(`BASE_URL must be an origin without a path (the app serves /auth and /api at its root), got "${baseUrl.pathname}"`);
+  }
   const frontendUrls = (read('FRONTEND_URL') ?? baseUrl.href)
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean)
-    .map((entry) => url('FRONTEND_URL', entry));
+    .map((entry) => noCredentials('FRONTEND_URL', url('FRONTEND_URL', entry)));
+  if (frontendUrls.length === 0) throw new ConfigError('FRONTEND_URL must list at least one URL');
 
   const issuerRaw =
     read('OIDC_ISSUER') ??
@@ -108,7 +134,10 @@ export function loadConfig(env: Env = process.env): Config {
         )}`
       : undefined);
   if (issuerRaw === undefined) throw new ConfigError('OIDC_ISSUER (or KEYCLOAK_URL and KEYCLOAK_REALM) is required');
-  const issuerUrl = url(read('OIDC_ISSUER') ? 'OIDC_ISSUER' : 'KEYCLOAK_URL', issuerRaw);
+  const issuerName = read('OIDC_ISSUER') ? 'OIDC_ISSUER' : 'KEYCLOAK_URL';
+  const issuerUrl = noCredentials(issuerName, url(issuerName, issuerRaw));
+  // OpenID Connect Discovery 1.0 §3: an issuer has no query or fragment component.
+  if (issuerUrl.search || issuerUrl.hash) throw new ConfigError(`${issuerName} must not carry a query or fragment`);
   if (production && issuerUrl.protocol === 'http:' && !isLoopback(issuerUrl.hostname)) {
     throw new ConfigError(`OIDC_ISSUER must use https in production (http is allowed on loopback only), got ${issuerRaw}`);
   }
@@ -128,6 +157,25 @@ export function loadConfig(env: Env = process.env): Config {
   if (redisUrl !== undefined) url('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
   const databaseUrl = read('DATABASE_URL');
   if (databaseUrl !== undefined) url('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
+  const pgliteDir = read('PGLITE_DIR');
+  if (databaseUrl !== undefined && pgliteDir !== undefined) {
+    throw new ConfigError('PGLITE_DIR has no effect when DATABASE_URL is set: set one of them');
+  }
+
+  const scopes = read('OIDC_SCOPES') ?? 'openid profile email';
+  if (!/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scopes) || !scopes.split(' ').includes('openid')) {
+    throw new ConfigError(`OIDC_SCOPES must be space-separated scopes including "openid" (no ID token otherwise), got "${scopes}"`);
+  }
+  const rolesClaim = read('ROLES_CLAIM') ?? 'realm_access.roles';
+  if (!/^[^.\s]+(\.[^.\s]+)*$/.test(rolesClaim)) {
+    throw new ConfigError(`ROLES_CLAIM must be a dotted claim path such as realm_access.roles, got "${rolesClaim}"`);
+  }
+  const cookieName = read('SESSION_COOKIE_NAME') ?? 'bff.sid';
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName) || /^__(host|secure)-/i.test(cookieName)) {
+    throw new ConfigError(
+      `SESSION_COOKIE_NAME must be a plain cookie name (letters, digits, !#$%&'*+-.^_\`|~; the __Host- prefix is added for https), got "${cookieName}"`,
+    );
+  }
 
   const idleSeconds = int('SESSION_IDLE_SECONDS', 30 * 60, 60, 30 * 24 * 3600);
   const absoluteSeconds = int('SESSION_ABSOLUTE_SECONDS', 12 * 3600, 60, 90 * 24 * 3600);
@@ -135,14 +183,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`SESSION_ABSOLUTE_SECONDS (${absoluteSeconds}) must not be shorter than SESSION_IDLE_SECONDS (${idleSeconds})`);
   }
 
-  const logLevel = read('LOG_LEVEL') ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
-  }
+  const logLevel = oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
 
   return {
     port,
-    host: read('HOST') ?? '0.0.0.0',
+    host,
     production,
     logLevel,
     baseUrl,
@@ -153,17 +198,18 @@ export function loadConfig(env: Env = process.env): Config {
       issuer: issuerRaw,
       clientId: required('CLIENT_ID'),
       clientSecret: required('CLIENT_SECRET'),
-      scopes: read('OIDC_SCOPES') ?? 'openid profile email',
-      idTokenAlg: read('OIDC_ID_TOKEN_ALG') ?? 'RS256',
+      scopes,
+      // Asymmetric JWS algorithms only: a logout token is never accepted with "none" or an HMAC key.
+      idTokenAlg: oneOf('OIDC_ID_TOKEN_ALG', ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'], 'RS256'),
       clockToleranceSeconds: int('OIDC_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
       httpTimeoutMs: int('OIDC_HTTP_TIMEOUT_MS', 5000, 100, 60_000),
       allowInsecureRequests: issuerUrl.protocol === 'http:',
-      rolesClaim: read('ROLES_CLAIM') ?? 'realm_access.roles',
+      rolesClaim,
     },
     session: {
       secrets: secrets.length > 0 ? secrets : [randomBytes(32).toString('base64url')],
       secretGenerated: secrets.length === 0,
-      cookieName: (secureCookie ? '__Host-' : '') + (read('SESSION_COOKIE_NAME') ?? 'bff.sid'),
+      cookieName: (secureCookie ? '__Host-' : '') + cookieName,
       secureCookie,
       idleSeconds,
       absoluteSeconds,
@@ -177,7 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     database: {
       url: databaseUrl,
-      pgliteDir: read('PGLITE_DIR'),
+      pgliteDir,
       poolMax: int('DATABASE_POOL_MAX', 10, 1, 200),
       connectTimeoutMs: int('DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 60_000),
       statementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -188,7 +234,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxBufferedBytes: int('SSE_MAX_BUFFERED_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     },
     board: { moderatorRole: read('MODERATOR_ROLE') ?? 'board-admin' },
-    shutdownGraceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+    shutdown: {
+      delaySeconds: int('SHUTDOWN_DELAY_SECONDS', 0, 0, 300),
+      graceSeconds: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+    },
   };
 }
 
@@ -196,9 +245,23 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
+/**
+ * Express's `trust proxy`: true, false, a hop count, or proxy addresses and subnets (plus the names
+ * loopback, linklocal, uniquelocal), comma-separated. Checked with proxy-addr, the library Express
+ * itself compiles the value with, so what passes here means the same there.
+ */
 function parseTrustProxy(raw: string | undefined): boolean | number | string {
   if (raw === undefined || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) return Number(raw);
-  return raw;
+  const entries = raw.split(',').map((entry) => entry.trim());
+  try {
+    if (entries.some((entry) => entry === '')) throw new Error('empty entry');
+    proxyaddr.compile(entries);
+  } catch {
+    throw new ConfigError(
+      `TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses/subnets (or loopback, linklocal, uniquelocal), got "${raw}"`,
+    );
+  }
+  return entries.join(',');
 }

@@ -1,25 +1,40 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { createGracefulShutdown } from './http/gracefulShutdown.js';
 import { createLogger, type Logger } from './logger.js';
 import { createServices } from './services.js';
 
 /**
  * The process: configuration, services, the HTTP server, and a graceful stop on SIGTERM/SIGINT
- * (stop accepting, end SSE streams so clients reconnect elsewhere, drain, close connections).
+ * (see gracefulShutdown.ts for the order). Start-up failures an operator must fix (a bad setting,
+ * a port in use) print one line and exit 1 at once.
  */
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`board-bff: configuration error: ${err.message}\n`);
-      process.exit(1);
-    }
+    if (err instanceof ConfigError) fail(`configuration error: ${err.message}`);
     throw err;
   }
   const log = createLogger({ level: config.logLevel });
+
+  // Bound before anything slow starts (Redis, the database, PGlite's ~4 s): a port in use fails at
+  // once. Until the app exists, every request gets 503 (and /readyz with it).
+  let app: RequestListener | undefined;
+  const server = createServer((req, res) => (app ? app(req, res) : starting(req, res)));
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  try {
+    await listen(server, config.port, config.host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    fail(`cannot listen on ${config.host}:${config.port}: ${why}${code ? ` (${code})` : ''}`);
+  }
+  guardProcess(log);
+
   const services = await createServices(config, log);
   if (!config.redis.url) {
     log.warn('REDIS_URL is not set: sessions, revocations and events live in this process only (one replica, demo mode)');
@@ -27,36 +42,51 @@ async function main(): Promise<void> {
   if (config.session.secretGenerated) {
     log.warn('SESSION_SECRET is not set: using a random per-process secret; sessions end when the process restarts');
   }
-
-  const server = createServer(createApp(services));
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  guardProcess(log);
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const shutdown = createGracefulShutdown({
+    server,
+    beginDrain: services.beginDrain,
+    streamCount: () => services.sse.size,
+    endStreams: () => services.sse.closeAll(),
+    closeServices: services.close,
+    delayMs: config.shutdown.delaySeconds * 1000,
+    graceMs: config.shutdown.graceSeconds * 1000,
+    log,
+  });
+  app = createApp(services);
   services.start();
   const address = server.address();
   log.info({ port: typeof address === 'object' && address ? address.port : config.port, baseUrl: config.baseUrl.href }, 'listening');
 
-  let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => process.exit(1), config.shutdownGraceSeconds * 1000 + 1000);
-    deadline.unref();
-    await closeServer(server, services.close);
-    log.info('stopped');
-    process.exit(0);
+    // A last resort beyond the grace period (closing Redis or the pool hangs): exit anyway.
+    const limitMs = (config.shutdown.delaySeconds + config.shutdown.graceSeconds) * 1000 + 5000;
+    setTimeout(() => process.exit(1), limitMs).unref();
+    process.exit(await shutdown(signal));
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-async function closeServer(server: Server, closeServices: () => Promise<void>): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  await closeServices();
-  await closed;
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** The answer before the app exists: the process is alive (`/healthz`), nothing else is ready yet. */
+function starting(req: IncomingMessage, res: ServerResponse): void {
+  const alive = req.url === '/healthz';
+  res.writeHead(alive ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...(alive ? {} : { 'Retry-After': '1' }) });
+  res.end(JSON.stringify(alive ? { status: 'ok' } : { error: 'temporarily_unavailable', error_description: 'The service is starting; try again shortly' }));
+}
+
+function fail(line: string): never {
+  process.stderr.write(`board-bff: ${line}\n`);
+  process.exit(1);
 }
 
 /** One failed request must never take a replica down: log, keep serving. */

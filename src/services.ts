@@ -49,7 +49,9 @@ export interface Services {
   readinessChecks: Record<string, ReadinessCheck>;
   /** Starts background work (the liveness monitor). */
   start(): void;
-  /** Ends streams and background work, then closes connections. */
+  /** Shutdown has begun: readiness reads `accepting: down` from now on. */
+  beginDrain(): void;
+  /** Ends streams and background work, then closes Redis and the database. */
   close(): Promise<void>;
 }
 
@@ -132,7 +134,11 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
 
   const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
 
+  let draining = false;
   const readinessChecks: Record<string, ReadinessCheck> = {
+    accepting: async () => {
+      if (draining) throw new Error('shutting down');
+    },
     provider: async () => {
       if (!oidc.isReady()) throw new Error('discovery has not succeeded yet');
     },
@@ -167,13 +173,17 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     start() {
       liveness.start();
     },
+    beginDrain() {
+      draining = true;
+    },
     async close() {
       sse.closeAll();
       oidc.stop();
       await liveness.stop();
       await bus.close();
       await board.close();
-      redis?.disconnect();
+      // QUIT lets replies still in flight arrive; a Redis that does not answer is simply dropped.
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -9,6 +9,7 @@ import type { OidcClient } from '../oidc/oidcClient.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
+import type { SessionStore } from '../sessions/sessionStore.js';
 import { completeLogin, type ProvisionUser } from './completeLogin.js';
 import type { LoginStateSealer } from './loginState.js';
 import { parseReturnTo } from './returnTo.js';
@@ -17,6 +18,7 @@ export interface AuthRouteDeps {
   config: Config;
   oidc: OidcClient;
   sealer: LoginStateSealer;
+  store: SessionStore;
   index: SessionIndex;
   schedule: LivenessSchedule;
   revoke: RevokeSessions;
@@ -85,7 +87,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     const tokens = await exchangeCode(deps.oidc.configuration(), callbackUrl, login);
     const previous = sessionOf(res);
     if (previous.state === 'live') await deps.revoke([previous.sid], 'logout');
-    await completeLogin(req, tokens, deps);
+    await completeLogin(req, res, tokens, deps);
     res.redirect(302, new URL(login.returnTo || '/', config.frontendUrls[0]).href);
   });
 

@@ -1,10 +1,12 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { authorizationCodeGrant } from 'openid-client';
 import { HttpError } from '../http/httpError.js';
+import { detachSession } from '../http/sessionGuard.js';
 import type { Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
+import type { SessionStore } from '../sessions/sessionStore.js';
 import { toTokenSet } from '../sessions/tokenSet.js';
 import { userFromClaims } from '../sessions/userFromClaims.js';
 import type { Config } from '../config.js';
@@ -26,12 +28,16 @@ type TokenResponse = Awaited<ReturnType<typeof authorizationCodeGrant>>;
  * Turns a validated token response into a brand-new session: a fresh session id (no fixation),
  * tokens kept server-side, index and liveness entries written before the session itself (so a crash
  * between the two leaves a stale index entry, never an unfindable session), the user provisioned.
+ * Throws HttpError 401 `session_revoked` when the session was revoked before its record was saved
+ * (its cookie then reads `session_revoked`), 503 when Redis fails (no cookie is set).
  */
 export async function completeLogin(
   req: Request,
+  res: Response,
   tokens: TokenResponse,
   deps: {
     config: Config;
+    store: SessionStore;
     index: SessionIndex;
     schedule: LivenessSchedule;
     provisionUser: ProvisionUser;
@@ -64,6 +70,18 @@ export async function completeLogin(
   await deps
     .provisionUser({ issuer: auth.issuer, sub: auth.sub, username: auth.user.username, name: auth.user.name, email: auth.user.email })
     .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'user provisioning failed; sign-in continues'));
-  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  // The store re-checks revocation after writing: a back-channel logout for this provider session
+  // that found `sid` in the index meanwhile makes the save fail with 401 session_revoked.
+  try {
+    await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  } catch (err) {
+    if (!(err instanceof HttpError) || err.code !== 'session_revoked') {
+      // Unsure whether the record was written (a timed-out SET may still run): give the browser no
+      // cookie for it, and remove it (queued behind the SET on the same connection).
+      detachSession(req, res);
+      await deps.store.remove(sid).catch(() => undefined);
+    }
+    throw err;
+  }
   deps.log.info({ user: auth.user.username, providerSession: Boolean(auth.providerSid) }, 'signed in');
 }

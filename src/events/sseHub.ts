@@ -13,7 +13,10 @@ export interface SseHub {
   open(req: IncomingMessage, res: ServerResponse, session: StreamOwner, headers?: Readonly<Record<string, string>>): Promise<void>;
   /** Open streams on this replica. */
   readonly size: number;
-  /** Ends every stream (shutdown): clients reconnect, to another replica if this one is gone. */
+  /**
+   * Ends every stream (shutdown) with a `retry` hint and closes its connection, so the client
+   * reconnects on a new connection, which the load balancer gives to another replica.
+   */
   closeAll(): void;
 }
 
@@ -183,7 +186,15 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     closeAll() {
       stopped = true;
       clearInterval(heartbeat);
-      for (const stream of streams.values()) stream.res.end();
+      for (const stream of streams.values()) {
+        // Spread over [retry/2, retry]: a replica's streams do not all reconnect in the same instant.
+        write(stream, `retry: ${Math.round(deps.retryMs * (0.5 + Math.random() / 2))}\n\n`);
+        // A kept-alive connection would carry the reconnect back to this dying process.
+        // (A 'finish' listener, not an end() callback: express-session's end() wrapper takes no callback.)
+        const socket = stream.res.socket;
+        stream.res.once('finish', () => socket?.end());
+        stream.res.end();
+      }
     },
   };
 }

@@ -75,7 +75,10 @@ export function createApp(services: Services): RequestListener {
       resave: false,
       saveUninitialized: false,
       rolling: true,
-      unset: 'destroy',
+      // Never 'destroy': express-session would then delete the record of every request left without
+      // a session — a failed load (Redis timed out), a detached stream, a logout — even one it never
+      // read. Sessions end only through revocation.
+      unset: 'keep',
       cookie: { httpOnly: true, sameSite: 'lax', secure: config.session.secureCookie, path: '/', maxAge: config.session.idleSeconds * 1000 },
     }),
     guard.resolveSession,
@@ -96,6 +99,7 @@ export function createApp(services: Services): RequestListener {
       config,
       oidc: services.oidc,
       sealer: services.sealer,
+      store: services.store,
       index: services.index,
       schedule: services.schedule,
       revoke: services.revoke,

@@ -14,7 +14,9 @@ export function createErrorHandler(log: Logger): ErrorRequestHandler {
     if (error.status >= 500) log.error({ reqId, err: error.cause ?? err, code: error.code }, 'request failed');
     else log.info({ reqId, code: error.code, status: error.status }, error.message);
     if (res.headersSent) {
-      res.destroy();
+      // A failure after the whole answer went out (express-session reports its end-of-request
+      // store calls this way) leaves a healthy keep-alive connection: only a half-sent answer is cut.
+      if (!res.writableEnded) res.destroy();
       return;
     }
     res.status(error.status);

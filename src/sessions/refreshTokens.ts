@@ -43,7 +43,7 @@ export interface RefreshDeps {
  * Refreshes a session's tokens once across all replicas (a short lock per session). A provider that
  * answers `invalid_grant` has ended the session on its side: we revoke ours. The record is written
  * straight to the store, never through a request's session object, and a revocation that lands
- * while we talk to the provider wins (tombstone checked after the write).
+ * while we talk to the provider wins (checked before the write, and by the store after it).
  */
 export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
   const lockKey = (sid: string) => `${deps.prefix}lock:refresh:${sid}`;
@@ -71,12 +71,7 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
     const claims = response.claims();
     if (claims) auth.user = userFromClaims(claims, deps.rolesClaim);
     if (await deps.tombstones.get(sid)) return 'revoked';
-    await deps.store.write(sid, data);
-    if (await deps.tombstones.get(sid)) {
-      await deps.store.remove(sid);
-      return 'revoked';
-    }
-    return 'refreshed';
+    return (await deps.store.write(sid, data)) === 'revoked' ? 'revoked' : 'refreshed';
   };
 
   return async (sid, options = {}) => {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type OwnRedis } from '../support/redisServer.js';
+import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -12,7 +12,7 @@ describe('GET /api/events when the Redis subscriber of the replica holding the s
   let world: World;
   let admin: Redis;
   beforeAll(async () => {
-    redisServer = await startRedisServer();
+    redisServer = await startOwnRedis();
     world = await startWorld({ replicas: 2, env: { REDIS_URL: redisServer.url } });
     admin = new Redis(redisServer.url);
   });

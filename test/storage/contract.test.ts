@@ -171,6 +171,28 @@ describe.each(twins)('storage contract: %s', (_name, make) => {
     expect(await twin.store.read(sid)).toBeNull();
   });
 
+  it('when a session record is written after its revocation (a sign-in or refresh racing a logout), then the write says revoked and the record is gone; a record beside a tombstone loads as revoked', async () => {
+    const sid = randomUUID();
+    const cookie = { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString(), httpOnly: true, path: '/' };
+    const data = { cookie, auth: { sub: 'u2' } } as never;
+    await createTombstones(twin.kv, twin.prefix).put(sid, { reason: 'backchannel_logout', at: new Date().toISOString() }, 60_000);
+    expect(await twin.store.write(sid, data)).toBe('revoked');
+    expect(await twin.store.read(sid)).toBeNull();
+    // express-session's own save path reports it as a 401 session_revoked.
+    const saved = await new Promise<unknown>((resolve) => twin.store.set(sid, data, (err) => resolve(err)));
+    expect(saved).toMatchObject({ status: 401, code: 'session_revoked' });
+    // A record present beside its tombstone (a SET that timed out and ran late) never reads as live.
+    const other = randomUUID();
+    expect(await twin.store.write(other, data)).toBe('written');
+    await createTombstones(twin.kv, twin.prefix).put(other, { reason: 'backchannel_logout', at: new Date().toISOString() }, 60_000);
+    expect(await twin.store.read(other)).not.toBeNull();
+    const loaded = await new Promise<Record<string, unknown> | null | undefined>((resolve, reject) =>
+      twin.store.get(other, (err, value) => (err ? reject(err) : resolve(value as never))),
+    );
+    expect(loaded?.revoked).toMatchObject({ reason: 'backchannel_logout' });
+    expect(loaded?.auth).toBeUndefined();
+  });
+
   it('when an event is published, then listeners of that topic on every replica get it, others do not', async () => {
     const topic = `t:${randomUUID()}`;
     const got: AppEvent[] = [];
