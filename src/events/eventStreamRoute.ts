@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { unsign } from 'cookie-signature';
+import type { RequestHandler } from 'express';
 import type { SessionData } from 'express-session';
 import { requestIdOf } from '../http/requestLogger.js';
+import type { RequestSession } from '../sessions/authState.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SseHub } from './sseHub.js';
 
@@ -12,8 +14,12 @@ export interface EventStreamRouteDeps {
   store: SessionStore;
   hub: SseHub;
   handleOf: (sid: string) => string;
-  /** The session guard's refresh threshold: a session whose access token is this close to expiry is the guard's to handle. */
-  refreshSkewMs: number;
+  /**
+   * The session guard's `resolveSession`, which decides every other route's "is this session live"
+   * (absolute lifetime, refresh, issuer-wide not-before, …): given `req.session` and `req.sessionID`,
+   * it sets `res.locals.session`.
+   */
+  resolveSession: RequestHandler;
   /** Origins the CORS policy of the other `/api` routes allows, with credentials. */
   allowedOrigins: ReadonlySet<string>;
 }
@@ -29,10 +35,10 @@ export type EventStreamRoute = (req: IncomingMessage, res: ServerResponse, fallb
  * listeners. Measured at 2,000 streams: 6.6 KiB of heap per stream on this path, 12.7 KiB through
  * Express; a bare Node server holding the same responses, 4.9 KiB (`npm run bench:sse`).
  *
- * Only the common case is served here: a signed session cookie whose record is live, within its
- * absolute lifetime and not due for a token refresh. Everything else — no cookie, a bad signature,
- * a revoked or unknown session, a refresh to do, Redis failing, the bus down — falls back to the
- * Express route, which answers it exactly as before (401 `session_revoked`, 503, a refreshed stream).
+ * Only the common case is served here: a signed session cookie whose record the session guard (the
+ * same decision as on every other route, refresh included) finds live. Everything else — no cookie,
+ * a bad signature, a revoked or unknown session, Redis failing, the bus down — falls back to the
+ * Express route, which answers it exactly as before (401 `session_revoked`, 503).
  * Nothing here writes the session: a stream neither renews nor deletes it.
  */
 export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamRoute {
@@ -41,22 +47,31 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamR
     const sid = sessionIdOf(req.headers.cookie, deps.cookieName, deps.secrets);
     if (!sid) return fallback();
     deps.store.get(sid, (err, data) => {
-      const auth = (data as SessionData | null | undefined)?.auth;
-      const now = Date.now();
-      if (err || !auth || data?.revoked || auth.absoluteExpiresAt <= now || auth.tokens.expiresAt - now <= deps.refreshSkewMs) {
-        return fallback();
-      }
-      // What the `cors` middleware answers a simple GET, given to writeHead in one object: headers
-      // set one by one (setHeader) would leave each stream a header dictionary for its life (measured
-      // at 3,000 streams: 6.7 KiB of heap per stream this way, 7.4 KiB with the middleware).
-      const origin = req.headers.origin;
-      const headers: Record<string, string> = { 'X-Request-Id': requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
-      if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
-      deps.hub.open(req, res, { sid, handle: deps.handleOf(sid), issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
-        // Thrown before answering (the bus is down): the Express route gives the 503.
-        if (!res.headersSent) fallback();
-        else res.destroy();
-      });
+      if (err || !data || (data as SessionData).revoked) return fallback();
+      // The guard reads what express-session sets on a request and answers in res.locals: it gets just
+      // those, so the stream's own request and response objects keep no session and no extra fields.
+      const request = { session: data as SessionData, sessionID: sid };
+      const response: { locals: { session?: RequestSession } } = { locals: {} };
+      let settled = false;
+      const decided = (failed?: unknown) => {
+        if (settled) return;
+        settled = true;
+        const session = response.locals.session;
+        if (failed || session?.state !== 'live') return fallback();
+        // What the `cors` middleware answers a simple GET, given to writeHead in one object: headers
+        // set one by one (setHeader) would leave each stream a header dictionary for its life (measured
+        // at 3,000 streams: 6.7 KiB of heap per stream this way, 7.4 KiB with the middleware).
+        const origin = req.headers.origin;
+        const headers: Record<string, string> = { 'X-Request-Id': requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
+        if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
+        const { auth, handle } = session;
+        deps.hub.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
+          // Thrown before answering (the bus is down): the Express route gives the 503.
+          if (!res.headersSent) fallback();
+          else res.destroy();
+        });
+      };
+      Promise.resolve(deps.resolveSession(request as never, response as never, decided)).catch(decided);
     });
   };
 }

@@ -130,7 +130,7 @@ export function createApp(services: Services): RequestListener {
     store: services.store,
     hub: services.sse,
     handleOf: services.handleOf,
-    refreshSkewMs: config.session.refreshSkewSeconds * 1000,
+    resolveSession: guard.resolveSession,
     allowedOrigins: allowed,
   });
   return (req, res) => events(req, res, () => app(req, res));
