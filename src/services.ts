@@ -145,6 +145,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     maxBufferedBytes: config.sse.maxBufferedBytes,
     revocationOf: async (sid) =>
       (await store.read(sid)) ? null : ((await tombstones.get(sid)) ?? { reason: 'expired', at: new Date().toISOString() }),
+    tombstoneOf: (sid) => tombstones.get(sid),
     log,
     onStreamsChanged: (count) => metrics.sseStreams.set(count),
     onDropped: () => metrics.sseDropped.inc(),

@@ -11,16 +11,31 @@ export interface AppEvent {
 }
 
 export type Listener = (event: AppEvent) => void;
-export type Unsubscribe = () => Promise<void>;
 
 /**
- * Publish/subscribe between replicas. Topics are subscribed per open stream, so a replica hears only
- * about sessions and users it holds streams for (plus the one broadcast topic).
+ * Publish/subscribe between replicas. Every replica hears every topic over one shared channel and
+ * hands each event to its own listeners of that topic: subscribing is local (no round trip), so it
+ * costs a stream no Redis subscription of its own and cannot race the stream's end.
  */
 export interface EventBus {
+  /** Sends `event` to the listeners of `topic` on every replica. Throws a 503 `HttpError` when the bus is unreachable. */
   publish(topic: string, event: AppEvent): Promise<void>;
-  subscribe(topic: string, listener: Listener): Promise<Unsubscribe>;
-  /** Resolves when the bus can deliver (Redis subscriber connected). */
+  /**
+   * Adds a listener on this replica. Throws a 503 `HttpError` when the bus cannot deliver right now
+   * (Redis subscriber disconnected): a caller that relies on delivery must not start.
+   */
+  subscribe(topic: string, listener: Listener): void;
+  /** Removes a listener added with `subscribe`; a no-op for an unknown pair. */
+  unsubscribe(topic: string, listener: Listener): void;
+  /**
+   * Registers `callback` for the end of every gap: a span in which messages may have been lost (the
+   * Redis subscriber reconnected). It runs once delivery has resumed, so state re-read from storage
+   * by the callback plus the messages that follow cover everything published during the gap.
+   */
+  onGap(callback: () => void): void;
+  /** Listeners registered on this replica (all topics). */
+  readonly listenerCount: number;
+  /** Resolves when the bus can deliver (Redis subscriber connected and subscribed). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

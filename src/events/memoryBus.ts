@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { EventBus } from './eventBus.js';
 import { LocalFanout } from './localFanout.js';
 
-/** In-process twin of the Redis bus: one replica only. Delivery is asynchronous, as over Redis. */
+/** In-process twin of the Redis bus: one replica only, never a gap. Delivery is asynchronous, as over Redis. */
 export function createMemoryBus(log: Logger): EventBus {
   const fanout = new LocalFanout();
   const onError = (err: unknown) => log.error({ err }, 'event listener failed');
@@ -10,9 +10,11 @@ export function createMemoryBus(log: Logger): EventBus {
     async publish(topic, event) {
       setImmediate(() => fanout.deliver(topic, event, onError));
     },
-    async subscribe(topic, listener) {
-      fanout.add(topic, listener);
-      return async () => void fanout.remove(topic, listener);
+    subscribe: (topic, listener) => fanout.add(topic, listener),
+    unsubscribe: (topic, listener) => fanout.remove(topic, listener),
+    onGap() {},
+    get listenerCount() {
+      return fanout.count;
     },
     async ping() {},
     async close() {},

@@ -1,11 +1,17 @@
-import type { Request, Response } from 'express';
-import type { Logger } from '../logger.js';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describeError, type Logger } from '../logger.js';
 import type { Revocation } from '../sessions/authState.js';
-import { createEvent, topics, type AppEvent, type EventBus, type Unsubscribe } from './eventBus.js';
+import { createEvent, topics, type AppEvent, type EventBus, type Listener } from './eventBus.js';
 
 export interface SseHub {
-  /** Serves `GET /api/events` for a live session until the client leaves or the session ends. */
-  open(req: Request, res: Response, session: StreamOwner): Promise<void>;
+  /**
+   * Serves `GET /api/events` for a live session until the client leaves or the session ends.
+   * `headers` join the stream's own response headers. Throws a 503 `HttpError` before answering
+   * when the bus cannot deliver.
+   */
+  open(req: IncomingMessage, res: ServerResponse, session: StreamOwner, headers?: Readonly<Record<string, string>>): Promise<void>;
+  /** Open streams on this replica. */
   readonly size: number;
   /**
    * Ends every stream (shutdown) with a `retry` hint and closes its connection, so the client
@@ -26,41 +32,57 @@ export interface SseHubDeps {
   heartbeatMs: number;
   retryMs: number;
   maxBufferedBytes: number;
-  /** Re-read after subscribing: a revocation published before we listened must not be missed. */
+  /** Re-read after registering: a revocation published before we listened must not be missed. */
   revocationOf: (sid: string) => Promise<Revocation | null>;
+  /**
+   * The tombstone of a session, or null. Called for every open stream at once after a bus gap, so it
+   * must be one plain command (ioredis pipelines concurrent calls into a single write).
+   */
+  tombstoneOf: (sid: string) => Promise<Revocation | null>;
   log: Logger;
   onStreamsChanged?: (count: number) => void;
   onDropped?: () => void;
 }
 
+/** What an open stream holds beyond its socket: kept small, as a replica holds thousands. */
 interface Stream {
-  res: Response;
-  closed: boolean;
+  readonly res: ServerResponse;
+  readonly sid: string;
+  readonly sessionTopic: string;
+  readonly userTopic: string;
+  readonly listener: Listener;
 }
+
+/** Tombstones read per pipelined batch when re-checking every stream after a bus gap. */
+const RECHECK_BATCH = 1000;
+const RECHECK_RETRY_MS = 1000;
 
 /**
  * The only code that touches event streams. Each stream listens on its session's topic, its
  * user's topic and the broadcast topic; one timer sends heartbeats to all streams; a client that
- * stops reading is dropped once `maxBufferedBytes` pile up for it, so memory stays bounded.
+ * stops reading is dropped once `maxBufferedBytes` pile up for it, so memory stays bounded. After a
+ * bus gap (messages may have been lost) every stream's session is re-checked: revoked ones are told
+ * and ended, the others get a `resync` event (board events may have been missed).
  */
 export function createSseHub(deps: SseHubDeps): SseHub {
-  const streams = new Set<Stream>();
+  const streams = new Map<ServerResponse, Stream>();
   const changed = () => deps.onStreamsChanged?.(streams.size);
 
   const heartbeat = setInterval(() => {
-    for (const stream of streams) write(stream, ': ping\n\n');
+    for (const stream of streams.values()) write(stream, ': ping\n\n');
   }, deps.heartbeatMs);
   heartbeat.unref();
 
   const write = (stream: Stream, frame: string): void => {
-    if (stream.closed || stream.res.writableEnded) return;
-    if (stream.res.writableLength > deps.maxBufferedBytes) {
-      deps.log.warn({ buffered: stream.res.writableLength }, 'SSE client is not reading; dropping its stream');
+    const { res } = stream;
+    if (res.writableEnded || res.destroyed) return;
+    if (res.writableLength > deps.maxBufferedBytes) {
+      deps.log.warn({ buffered: res.writableLength }, 'SSE client is not reading; dropping its stream');
       deps.onDropped?.();
-      stream.res.destroy();
+      res.destroy();
       return;
     }
-    stream.res.write(frame);
+    res.write(frame);
   };
 
   const send = (stream: Stream, event: AppEvent): void => {
@@ -69,33 +91,71 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     // Existing clients listen with onmessage only and compare event.data to this literal.
     if (event.type === 'session_invalidated') frame += 'data: session_invalidated\n\n';
     write(stream, frame);
-    if (event.type === 'session_invalidated' && !stream.closed && !stream.res.writableEnded) stream.res.end();
+    if (event.type === 'session_invalidated') stream.res.end();
   };
 
-  return {
-    async open(req, res, owner) {
-      const stream: Stream = { res, closed: false };
-      const listener = (event: AppEvent) => send(stream, event);
-      const subscriptions: Unsubscribe[] = [];
-      const release = () => {
-        if (stream.closed) return;
-        stream.closed = true;
-        streams.delete(stream);
-        changed();
-        for (const unsubscribe of subscriptions) void unsubscribe();
-      };
-      res.on('close', release);
+  const release = (res: ServerResponse): void => {
+    const stream = streams.get(res);
+    if (!stream) return;
+    streams.delete(res);
+    deps.bus.unsubscribe(stream.sessionTopic, stream.listener);
+    deps.bus.unsubscribe(stream.userTopic, stream.listener);
+    deps.bus.unsubscribe(topics.broadcast, stream.listener);
+    changed();
+  };
+  // One function for every stream's 'close' (`this` is the response), rather than a closure each.
+  function onClose(this: ServerResponse): void {
+    release(this);
+  }
 
-      // Subscribe before answering: if the bus is down the client gets a 503, not a silent stream.
+  // After a gap: tombstones are read in pipelined batches; a failed read is retried while streams stay open.
+  let recheckWanted = false;
+  let rechecking = false;
+  let stopped = false;
+  const recheckAll = async (): Promise<void> => {
+    const all = [...streams.values()];
+    for (let i = 0; i < all.length; i += RECHECK_BATCH) {
+      const batch = all.slice(i, i + RECHECK_BATCH);
+      const found = await Promise.all(batch.map((stream) => deps.tombstoneOf(stream.sid)));
+      batch.forEach((stream, k) => {
+        const revocation = found[k];
+        send(stream, revocation ? invalidated(revocation) : createEvent('resync'));
+      });
+    }
+  };
+  const recheck = async (): Promise<void> => {
+    recheckWanted = true;
+    if (rechecking) return;
+    rechecking = true;
+    while (recheckWanted && !stopped) {
+      recheckWanted = false;
       try {
-        for (const topic of [topics.session(owner.handle), topics.user(owner.issuer, owner.sub), topics.broadcast]) {
-          subscriptions.push(await deps.bus.subscribe(topic, listener));
-        }
+        await recheckAll();
       } catch (err) {
-        release();
-        throw err;
+        deps.log.warn({ err: describeError(err) }, 'could not re-check open streams after a bus gap; retrying');
+        recheckWanted = true;
+        await new Promise((resolve) => setTimeout(resolve, RECHECK_RETRY_MS).unref());
       }
-      if (req.destroyed || res.destroyed) return release();
+    }
+    rechecking = false;
+  };
+  deps.bus.onGap(() => void recheck());
+
+  return {
+    async open(req, res, owner, headers) {
+      // The client may have left while its session was loading; then there is nothing to serve.
+      if (req.socket.destroyed) return;
+      const sessionTopic = topics.session(owner.handle);
+      const userTopic = topics.user(owner.issuer, owner.sub);
+      const stream: Stream = { res, sid: owner.sid, sessionTopic, userTopic, listener: (event) => send(stream, event) };
+      // From here to the 'close' listener nothing awaits: the client cannot leave halfway through the
+      // registration. subscribe() throws (503) before anything is registered if the bus is down.
+      deps.bus.subscribe(sessionTopic, stream.listener);
+      deps.bus.subscribe(userTopic, stream.listener);
+      deps.bus.subscribe(topics.broadcast, stream.listener);
+      streams.set(res, stream);
+      res.on('close', onClose);
+      changed();
 
       req.socket.setTimeout(0);
       req.socket.setNoDelay(true);
@@ -105,20 +165,28 @@ export function createSseHub(deps: SseHubDeps): SseHub {
         Connection: 'keep-alive',
         'X-Accel-Buffering': 'no',
         'X-Content-Type-Options': 'nosniff',
+        ...headers,
       });
-      streams.add(stream);
-      changed();
       write(stream, `retry: ${deps.retryMs}\ndata: connected\n\n`);
 
-      const revocation = await deps.revocationOf(owner.sid).catch(() => null);
-      if (revocation) send(stream, createEvent('session_invalidated', { reason: revocation.reason }));
+      let revocation: Revocation | null;
+      try {
+        revocation = await deps.revocationOf(owner.sid);
+      } catch (err) {
+        // Unknown whether the session still lives: end the stream; the reconnect is checked afresh.
+        deps.log.warn({ err: describeError(err) }, 'could not re-check a new stream; ending it');
+        res.end();
+        return;
+      }
+      if (revocation) send(stream, invalidated(revocation));
     },
     get size() {
       return streams.size;
     },
     closeAll() {
+      stopped = true;
       clearInterval(heartbeat);
-      for (const stream of streams) {
+      for (const stream of streams.values()) {
         // Spread over [retry/2, retry]: a replica's streams do not all reconnect in the same instant.
         write(stream, `retry: ${Math.round(deps.retryMs * (0.5 + Math.random() / 2))}\n\n`);
         // A kept-alive connection would carry the reconnect back to this dying process.
@@ -129,4 +197,9 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       }
     },
   };
+}
+
+/** The event for a revocation read from storage: its stored reason and time. */
+function invalidated(revocation: Revocation): AppEvent {
+  return { type: 'session_invalidated', id: randomUUID(), reason: revocation.reason, at: revocation.at };
 }

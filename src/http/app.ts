@@ -1,8 +1,10 @@
+import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
 import cors from 'cors';
 import { createAuditRouter } from '../audit/auditRoutes.js';
+import { createEventStreamRoute } from '../events/eventStreamRoute.js';
 import { createAuthRouter } from '../auth/authRoutes.js';
 import { createBoardRouter } from '../board/boardRoutes.js';
 import type { Services } from '../services.js';
@@ -20,12 +22,16 @@ import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard
 
 /**
  * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
- * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
  * endpoint (rate-limited), Keycloak's admin-URL actions and health checks (no cookie, no CORS), the
  * sign-in rate limits, CORS and the session, the event stream, security headers, the other routes,
- * 404 and the one error handler.
+ * 404 and the one error handler. In front of it all, the event stream of a plainly live session is
+ * served without Express (see eventStreamRoute.ts); every other case of `GET /api/events` takes the
+ * Express route below.
  */
-export function createApp(services: Services): Express {
+/** The app as one request listener, and the Express app behind its event-stream fast path. */
+export type App = RequestListener & { express: Express };
+
+export function createApp(services: Services): App {
   const { config, log, metrics } = services;
   const csrf = createCsrfGuard(config.allowedOrigins);
   const guard = createSessionGuard({
@@ -144,5 +150,16 @@ export function createApp(services: Services): Express {
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
-  return app;
+
+  const events = createEventStreamRoute({
+    cookieName: config.session.cookieName,
+    secrets: config.session.secrets,
+    store: services.store,
+    hub: services.sse,
+    handleOf: services.handleOf,
+    resolveSession: guard.resolveSession,
+    allowedOrigins: allowed,
+  });
+  const listener: RequestListener = (req, res) => events(req, res, () => app(req, res));
+  return Object.assign(listener, { express: app });
 }

@@ -20,8 +20,11 @@ export interface Replica {
 }
 
 
-/** Starts the built server (`dist/server.js`) as its own process, with a GC hook, and waits until it is ready. */
-export async function startReplica(env: Record<string, string>, nodeArgs: string[] = []): Promise<Replica> {
+/**
+ * Starts the built server (`dist/server.js`, of `root` if given: a baseline checkout for A/B runs) as
+ * its own process, with a GC hook, and waits until it is ready.
+ */
+export async function startReplica(env: Record<string, string>, nodeArgs: string[] = [], root?: string): Promise<Replica> {
   const port = await freePort();
   const server = await startServerProcess({
     entry: 'dist',
@@ -31,6 +34,7 @@ export async function startReplica(env: Record<string, string>, nodeArgs: string
     logFile: join(tmpdir(), `board-bff-bench-${port}.log`),
     nodeArgs: ['--expose-gc', '--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname, ...nodeArgs],
     readyTimeoutMs: 30_000,
+    ...(root ? { root } : {}),
   });
   const pid = server.child.pid!;
   return {

@@ -76,22 +76,25 @@ describe('GET /api/events across two replicas sharing Redis', () => {
     stream.close();
   });
 
-  it('when a client disconnects, then its listener and Redis subscription are released', async () => {
+  it('when a client disconnects, then its listeners are released; the replica keeps its one subscription to the event channel', async () => {
     const agent = new UserAgent();
     await signIn(agent, world, 'alice');
-    const hub = world.apps[B]!.services.sse;
-    const before = hub.size;
+    const { sse: hub, bus } = world.apps[B]!.services;
+    const [streamsBefore, listenersBefore] = [hub.size, bus.listenerCount];
     const stream = await streamFor(agent, B);
     await stream.next((m) => m.data === 'connected');
-    expect(hub.size).toBe(before + 1);
-    const channel = `${world.prefix}ev:${topics.session(world.apps[B]!.services.handleOf(sessionIdOf(agent, world.baseUrl)))}`;
+    expect(hub.size).toBe(streamsBefore + 1);
+    // Its session's, its user's and the broadcast topic.
+    expect(bus.listenerCount).toBe(listenersBefore + 3);
     const redis = new Redis(await redisUrlForTests());
-    const subscribers = async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
     try {
-      expect(await subscribers()).toBe(1);
+      // One shared channel, subscribed once by each replica, whatever the number of streams.
+      expect(await redis.pubsub('CHANNELS', `${world.prefix}ev:*`)).toEqual([`${world.prefix}ev:all`]);
+      expect(await redis.pubsub('NUMSUB', `${world.prefix}ev:all`)).toEqual([`${world.prefix}ev:all`, 2]);
       stream.close();
-      await expect.poll(() => hub.size, { timeout: 5000 }).toBe(before);
-      await expect.poll(subscribers, { timeout: 5000 }).toBe(0);
+      await expect.poll(() => hub.size, { timeout: 5000 }).toBe(streamsBefore);
+      expect(bus.listenerCount).toBe(listenersBefore);
+      expect(await redis.pubsub('NUMSUB', `${world.prefix}ev:all`)).toEqual([`${world.prefix}ev:all`, 2]);
     } finally {
       redis.disconnect();
     }
@@ -122,8 +125,35 @@ describe('GET /api/events across two replicas sharing Redis', () => {
     expect(dropped.values[0]?.value).toBeGreaterThanOrEqual(1);
   });
 
+  it('when a stream is asked for from a foreign origin, then the answer does not allow that origin to read it', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'bob');
+    const stream = await openSse(at(A, '/api/events'), { cookie: agent.cookieHeader(world.baseUrl), origin: 'https://evil.example' });
+    expect(stream.headers.get('access-control-allow-origin')).toBeNull();
+    expect(stream.headers.get('vary')).toMatch(/Origin/);
+    stream.close();
+  });
+
   it('when there is no session, then the stream is refused with 401', async () => {
     const stream = await openSse(at(A, '/api/events'));
     expect(stream.status).toBe(401);
+  });
+
+  it('when a stream from an allowed origin opens and the replica later ends its streams (as on SIGTERM), then it carried CORS and request-id headers, and the session is still signed in', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'carol');
+    const stream = await openSse(at(B, '/api/events?since=now'), { cookie: agent.cookieHeader(world.baseUrl), origin: world.baseUrl, 'x-request-id': 'req-sse-1' });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('access-control-allow-origin')).toBe(world.baseUrl);
+    expect(stream.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(stream.headers.get('x-request-id')).toBe('req-sse-1');
+    expect(stream.headers.get('set-cookie')).toBeNull();
+    await stream.next((m) => m.data === 'connected');
+    // Last in this file: replica B stops serving streams here.
+    world.apps[B]!.services.sse.closeAll();
+    await stream.ended;
+    // A stream neither renews nor deletes the session it was opened for.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await agent.fetch(at(A, '/api/user'))).status).toBe(200);
   });
 });

@@ -130,7 +130,7 @@ describe('HTTP fuzzing over every route: never a 500, never a stack trace, every
 
   beforeAll(async () => {
     world = await startWorld();
-    routes = routesOf(createApp(world.apps[0]!.services));
+    routes = routesOf(createApp(world.apps[0]!.services).express);
     signedIn = new UserAgent();
     await signIn(signedIn, world, 'carol');
     const created = await signedIn.fetch(`${world.baseUrl}/api/posts`, {

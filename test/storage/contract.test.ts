@@ -48,10 +48,17 @@ const twins: Array<[string, () => Promise<Twin & { close(): Promise<void> }>]> =
       const [commands, sub1, commands2, sub2] = clients as [Redis, Redis, Redis, Redis];
       const prefix = `contract:${randomUUID().slice(0, 8)}:`;
       const kv = createRedisKv(commands);
+      const bus = createRedisBus(commands, sub1, prefix, log);
+      const otherBus = createRedisBus(commands2, sub2, prefix, log);
+      // Both buses deliver once their subscriber has connected and subscribed the event channel.
+      for (let tries = 0; !(await Promise.all([bus.ping(), otherBus.ping()]).then(() => true, () => false)); tries++) {
+        if (tries === 50) throw new Error('the Redis buses did not subscribe within 5 s');
+        await sleep(100);
+      }
       return {
         kv,
-        bus: createRedisBus(commands, sub1, prefix, log),
-        otherBus: createRedisBus(commands2, sub2, prefix, log),
+        bus,
+        otherBus,
         prefix,
         store: storeOver(kv, commands, prefix),
         close: async () => clients.forEach((c) => c.disconnect()),
@@ -205,33 +212,39 @@ describe.each(twins)('storage contract: %s', (_name, make) => {
     const got: AppEvent[] = [];
     const gotOther: AppEvent[] = [];
     const unrelated: AppEvent[] = [];
-    const offA = await twin.bus.subscribe(topic, (e) => got.push(e));
-    const offB = await twin.otherBus.subscribe(topic, (e) => gotOther.push(e));
-    const offC = await twin.otherBus.subscribe(`${topic}:other`, (e) => unrelated.push(e));
+    const listenerA = (e: AppEvent) => void got.push(e);
+    const listenerB = (e: AppEvent) => void gotOther.push(e);
+    const listenerC = (e: AppEvent) => void unrelated.push(e);
+    twin.bus.subscribe(topic, listenerA);
+    twin.otherBus.subscribe(topic, listenerB);
+    twin.otherBus.subscribe(`${topic}:other`, listenerC);
     const event = createEvent('hello', { n: 1 });
     await twin.otherBus.publish(topic, event);
     await expect.poll(() => got.length + gotOther.length).toBe(2);
     expect(got[0]).toEqual(event);
     expect(gotOther[0]).toEqual(event);
-    await offA();
+    twin.bus.unsubscribe(topic, listenerA);
     await twin.bus.publish(topic, createEvent('second'));
     await expect.poll(() => gotOther.length).toBe(2);
     expect(got).toHaveLength(1);
     expect(unrelated).toHaveLength(0);
-    await offB();
-    await offC();
+    twin.otherBus.unsubscribe(topic, listenerB);
+    twin.otherBus.unsubscribe(`${topic}:other`, listenerC);
   });
 
   it('when two listeners share a topic and one leaves, then the other still receives', async () => {
     const topic = `t:${randomUUID()}`;
     const first: AppEvent[] = [];
     const second: AppEvent[] = [];
-    const off1 = await twin.bus.subscribe(topic, (e) => first.push(e));
-    const off2 = await twin.bus.subscribe(topic, (e) => second.push(e));
-    await off1();
+    const listener1 = (e: AppEvent) => void first.push(e);
+    const listener2 = (e: AppEvent) => void second.push(e);
+    twin.bus.subscribe(topic, listener1);
+    twin.bus.subscribe(topic, listener2);
+    twin.bus.unsubscribe(topic, listener1);
     await twin.otherBus.publish(topic, createEvent('x'));
     await expect.poll(() => second.length).toBe(1);
     expect(first).toHaveLength(0);
-    await off2();
+    twin.bus.unsubscribe(topic, listener2);
+    expect(twin.bus.listenerCount).toBe(0);
   });
 });

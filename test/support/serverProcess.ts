@@ -25,12 +25,14 @@ export async function startServerProcess(options: {
   logFile: string;
   nodeArgs?: string[];
   readyTimeoutMs?: number;
+  /** Another checkout to run (a benchmark's baseline build); this repository by default. */
+  root?: string;
 }): Promise<ServerProcess> {
   const { port } = new URL(options.url);
   const entry = options.entry === 'src' ? ['--import', 'tsx', 'src/server.ts'] : ['dist/server.js'];
   const log = openSync(options.logFile, 'a');
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     stdio: ['ignore', log, log],
     env: {
       PATH: process.env.PATH ?? '',

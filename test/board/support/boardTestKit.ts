@@ -38,13 +38,17 @@ export function createRecordingBus(): EventBus & { published: Published[]; faili
       bus.published.push({ topic, event });
       for (const listener of listeners.get(topic) ?? []) listener(event);
     },
-    async subscribe(topic: string, listener: Listener) {
+    subscribe(topic: string, listener: Listener) {
       const set = listeners.get(topic) ?? new Set<Listener>();
       set.add(listener);
       listeners.set(topic, set);
-      return async () => {
-        set.delete(listener);
-      };
+    },
+    unsubscribe(topic: string, listener: Listener) {
+      listeners.get(topic)?.delete(listener);
+    },
+    onGap() {},
+    get listenerCount() {
+      return [...listeners.values()].reduce((sum, set) => sum + set.size, 0);
     },
     async ping() {},
     async close() {},

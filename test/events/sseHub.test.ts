@@ -1,0 +1,68 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryBus } from '../../src/events/memoryBus.js';
+import { createSseHub, type SseHub } from '../../src/events/sseHub.js';
+import { createLogger } from '../../src/logger.js';
+import type { Revocation } from '../../src/sessions/authState.js';
+import { openSse } from '../support/sseClient.js';
+
+const log = createLogger({ level: 'silent' });
+
+// The hub alone on a bare Node server, over the in-process bus, with a gap raised by hand: what it
+// does after a gap must not depend on being able to break a Redis connection at the right moment.
+describe('SSE hub after a bus gap', () => {
+  let server: Server | undefined;
+  let hub: SseHub | undefined;
+  afterEach(async () => {
+    hub?.closeAll();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  it('when the tombstone reads fail at first, then the re-check is retried until it can tell the revoked stream', async () => {
+    const bus = createMemoryBus(log);
+    let raiseGap!: () => void;
+    bus.onGap = (callback) => void (raiseGap = callback);
+    const tombstones = new Map<string, Revocation>();
+    let failures = 2;
+    hub = createSseHub({
+      bus,
+      heartbeatMs: 60_000,
+      retryMs: 1000,
+      maxBufferedBytes: 1 << 16,
+      revocationOf: async () => null,
+      tombstoneOf: async (sid) => {
+        if (failures > 0) {
+          failures--;
+          throw new Error('Redis is unavailable');
+        }
+        return tombstones.get(sid) ?? null;
+      },
+      log,
+    });
+    server = createServer((req, res) => {
+      const sid = new URL(req.url!, 'http://x').searchParams.get('sid')!;
+      void hub!.open(req, res, { sid, handle: `h-${sid}`, issuer: 'https://op.example', sub: sid });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = (sid: string) => `http://127.0.0.1:${(server!.address() as AddressInfo).port}/?sid=${sid}`;
+    const revoked = await openSse(url('one'));
+    const live = await openSse(url('two'));
+    await revoked.next((m) => m.data === 'connected');
+    await live.next((m) => m.data === 'connected');
+
+    tombstones.set('one', { reason: 'backchannel_logout', at: '2026-11-30T06:00:00.000Z' });
+    raiseGap();
+
+    const told = await revoked.next((m) => m.event === 'session_invalidated', 10_000);
+    expect(JSON.parse(told.data)).toEqual({ type: 'session_invalidated', reason: 'backchannel_logout', at: '2026-11-30T06:00:00.000Z' });
+    await revoked.ended;
+    await live.next((m) => m.event === 'resync', 10_000);
+    expect(failures).toBe(0);
+    expect(hub.size).toBe(1);
+    live.close();
+    await expect.poll(() => hub!.size).toBe(0);
+    expect(bus.listenerCount).toBe(0);
+  });
+});
