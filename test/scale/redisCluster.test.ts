@@ -17,7 +17,7 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
       replicas: 2,
       redisEnv: { REDIS_CLUSTER_NODES: cluster.seeds },
       // Sessions are scheduled for a provider check an hour out; the liveness test makes one due by hand.
-      env: { TOKEN_REFRESH_SKEW_SECONDS: '30', LIVENESS_INTERVAL_SECONDS: '3600' },
+      env: { TOKEN_REFRESH_SKEW_SECONDS: '30', LIVENESS_INTERVAL_SECONDS: '3600', RATE_LIMIT_LOGIN: '30' },
     });
   }, 120_000);
   afterAll(async () => {
@@ -219,7 +219,7 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
   }, 90_000);
 
   // Last: it uses up this address's sign-in allowance.
-  it('when one address keeps asking for /auth/login on both replicas, then the shared count on the cluster refuses it past the default limit', async () => {
+  it('when one address keeps asking for /auth/login on both replicas, then the shared count on the cluster refuses it past the limit (30 a window)', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 40 && !statuses.includes(429); i++) {
       const answer = await fetch(at(i % 2, '/auth/login'), { redirect: 'manual' });
