@@ -36,6 +36,11 @@ export interface SseHubDeps {
 interface Stream {
   res: Response;
   closed: boolean;
+  /**
+   * Events heard between the first subscription and the answer, sent after `connected`: written
+   * earlier they would send implicit headers, and the stream's own headers would then throw.
+   */
+  early: AppEvent[] | undefined;
 }
 
 /**
@@ -74,8 +79,8 @@ export function createSseHub(deps: SseHubDeps): SseHub {
 
   return {
     async open(req, res, owner) {
-      const stream: Stream = { res, closed: false };
-      const listener = (event: AppEvent) => send(stream, event);
+      const stream: Stream = { res, closed: false, early: [] };
+      const listener = (event: AppEvent) => (stream.early ? stream.early.push(event) : send(stream, event));
       const subscriptions: Unsubscribe[] = [];
       const release = () => {
         if (stream.closed) return;
@@ -109,6 +114,9 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       streams.add(stream);
       changed();
       write(stream, `retry: ${deps.retryMs}\ndata: connected\n\n`);
+      const early = stream.early ?? [];
+      stream.early = undefined;
+      for (const event of early) send(stream, event);
 
       const revocation = await deps.revocationOf(owner.sid).catch(() => null);
       if (revocation) send(stream, createEvent('session_invalidated', { reason: revocation.reason }));
