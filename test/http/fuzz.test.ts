@@ -16,10 +16,14 @@ interface Route {
 /** Every route the app declares, read from its router (mounted routers included). */
 function routesOf(app: Express): Route[] {
   const routes: Route[] = [];
-  const walk = (stack: Array<{ route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }>) => {
+  const walk = (stack: Array<{ route?: { path: string | RegExp; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }>) => {
     for (const layer of stack) {
       if (layer.route) {
-        routes.push({ path: layer.route.path, methods: Object.keys(layer.route.methods).filter((m) => m !== '_all').map((m) => m.toUpperCase()) });
+        const { path } = layer.route;
+        // The web app's page fallback is a RegExp route: fuzz it at a client-side route it answers.
+        const concrete = typeof path === 'string' ? path : ['/posts/7', '/sessions', '/'].find((page) => path.test(page));
+        if (concrete === undefined) throw new Error(`no sample path for the route ${String(path)}`);
+        routes.push({ path: concrete, methods: Object.keys(layer.route.methods).filter((m) => m !== '_all').map((m) => m.toUpperCase()) });
       } else if (layer.handle?.stack) {
         walk(layer.handle.stack as typeof stack);
       }
