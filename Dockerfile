@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Build: TypeScript to dist/ with the dev dependencies.
+# Build: TypeScript to dist/, and the React app (web/, with the client library it bundles) to
+# web/dist, with the dev dependencies.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -7,14 +8,21 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
+COPY scripts/buildWeb.ts ./scripts/
+COPY client/package.json ./client/
+COPY client/src ./client/src
+COPY web ./web
+RUN npm run build:web
 
-# Runtime: production dependencies and the compiled code only, as an unprivileged user.
+# Runtime: production dependencies, the compiled code and the built page only, as an unprivileged user.
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=3001
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# Where dist/config.js looks by default (WEB_DIR: ../web/dist/ from dist/): the app serves its page.
+COPY --from=build /app/web/dist ./web/dist
 USER node
 EXPOSE 3001
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

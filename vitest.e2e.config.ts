@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
-    globalSetup: ['test/e2e/globalSetup.ts'],
+    globalSetup: ['test/e2e/globalSetup.ts', 'test/support/webGlobalSetup.ts'],
     fileParallelism: false,
     pool: 'forks',
     testTimeout: 120_000,

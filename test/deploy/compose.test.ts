@@ -7,6 +7,8 @@ import { loadConfig } from '../../src/config.js';
 import { describe, expect, it } from 'vitest';
 import { NGINX_CONFIG, startNginx, testNginxConfig } from '../support/nginx.js';
 import { freePort } from '../support/ports.js';
+import { startWorld } from '../support/world.js';
+import { webDist } from '../../scripts/buildWeb.js';
 import { APP_EXIT_MARGIN_SECONDS, committedFiles, composeConfig, configSettingNames, isIgnored, requireTool, ROOT, volumeMount } from './support/deployFiles.js';
 
 /**
@@ -84,10 +86,8 @@ describe('docker-compose.yml', () => {
     expect(new URL(services.app1.environment.KEYCLOAK_URL).port).toBe(listens[1]);
   });
 
-  it('mounts the very nginx config the topology test runs, and the demo page', () => {
-    const mounts = services.nginx.volumes.map(volumeMount);
-    expect(mounts).toContain(`${NGINX_CONFIG}:/etc/nginx/conf.d/default.conf`);
-    expect(mounts).toContain(`${join(ROOT, 'dev/demo.html')}:/usr/share/nginx/board/demo.html`);
+  it('mounts the very nginx config the topology test runs, and nothing else (the replicas serve the page)', () => {
+    expect(services.nginx.volumes.map(volumeMount)).toEqual([`${NGINX_CONFIG}:/etc/nginx/conf.d/default.conf`]);
   });
 
   it('starts in order: every depended-on service has a healthcheck and is waited for until healthy', () => {
@@ -127,18 +127,31 @@ describe('deploy/nginx/board-bff.conf', () => {
     expect(result.ok).toBe(true);
   });
 
-  it('serves the demo page on the app origin with an empty API prefix, and keeps /metrics inside', async () => {
-    const nginx = await startNginx({ appPort: await freePort(), keycloakPort: await freePort(), replicas: ['127.0.0.1:9', '127.0.0.1:9'], keycloak: '127.0.0.1:9' });
+  it('passes the React app (page and assets, served by a replica) through on the API\'s origin, and keeps /metrics inside', async () => {
+    const world = await startWorld({ redis: false, database: 'pglite' });
+    const replica = new URL(world.apps[0]!.url).host;
+    const nginx = await startNginx({ appPort: await freePort(), keycloakPort: await freePort(), replicas: [replica, replica], keycloak: '127.0.0.1:9' });
     try {
-      const page = await fetch(`${nginx.appUrl}/`);
+      const page = await fetch(`${nginx.appUrl}/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-      const html = await page.text();
-      expect(html).toContain("const bff = '';");
-      expect(html).not.toContain('__BFF__');
+      expect(await page.text()).toBe(readFileSync(join(webDist, 'index.html'), 'utf8'));
+      const script = await fetch(`${nginx.appUrl}/assets/app.js`);
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toMatch(/javascript/);
+      expect(await script.text()).toBe(readFileSync(join(webDist, 'assets/app.js'), 'utf8'));
+      // The page's API calls go to the same origin, through the same proxy.
+      const user = await fetch(`${nginx.appUrl}/api/user`, { headers: { accept: 'application/json' } });
+      expect(user.status).toBe(401);
       expect((await fetch(`${nginx.appUrl}/metrics`)).status).toBe(404);
+      const served = (path: string) => nginx.accessLog().find((line) => line.includes(`"GET ${path} HTTP/1.1"`));
+      for (const [path, status] of [['/', 200], ['/assets/app.js', 200], ['/api/user', 401]] as const) {
+        expect(served(path), path).toContain(`" ${status} upstream=${replica} `);
+      }
+      expect(served('/metrics')).toMatch(/" 404 upstream=- /);
     } finally {
       await nginx.stop();
+      await world.close();
     }
   });
 

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { startWorld, type World } from '../support/world.js';
 import { APP_EXIT_MARGIN_SECONDS, configSettingNames, OVERLAYS, preStopSeconds, renderOverlay, ROOT, type Manifest, type Overlay } from './support/deployFiles.js';
 import { schemaProblems } from './support/kubernetesSchemas.js';
+import { webDist } from '../../scripts/buildWeb.js';
 
 /**
  * k8s/: each overlay renders with `kubectl kustomize`, validates against the Kubernetes API schemas, and
@@ -155,8 +156,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThan(4 * Number(appConfigMap(docs).SSE_HEARTBEAT_SECONDS));
     expect(Object.keys(annotations).filter((k) => /affinity/.test(k))).toEqual([]);
     expect(ingress.spec.ingressClassName).toBe('nginx');
-    const paths = ingress.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.path));
-    expect(paths).toEqual(['/auth', '/api']);
+    const routed = ingressRoutes(docs);
+    for (const path of [...APP_PAGES, '/assets/app.js', '/api/events', '/auth/callback']) expect(routed(path), path).toBe(true);
+    for (const path of INTERNAL_PATHS) expect(routed(path), path).toBe(false);
   });
 
   it('splits the issuer correctly: the public one in KEYCLOAK_URL, the internal metadata URL only where Keycloak runs in the cluster', () => {
@@ -202,9 +204,36 @@ describe('k8s probe and ingress paths against the real app', () => {
     const url = world.apps[0]!.url;
     expect((await fetch(`${url}/api/session-status`)).status).toBe(200);
     expect((await fetch(`${url}/auth/login`, { redirect: 'manual' })).status).toBe(302);
-    expect((await fetch(`${url}/metrics`)).status).toBe(200); // kept off the Ingress on purpose
+    for (const path of INTERNAL_PATHS) expect((await fetch(`${url}${path}`)).status, path).toBe(200); // kept off the Ingress on purpose
+  });
+
+  it('serves the React app (built by the suite\'s globalSetup) on every page path the Ingress routes to it', async () => {
+    const url = world.apps[0]!.url;
+    const index = readFileSync(join(webDist, 'index.html'), 'utf8');
+    for (const path of APP_PAGES) {
+      const page = await fetch(`${url}${path}`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+      expect(page.status, path).toBe(200);
+      expect(await page.text(), path).toBe(index);
+    }
+    for (const asset of index.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)) {
+      expect((await fetch(`${url}${asset[1]}`)).status, asset[1]).toBe(200);
+    }
   });
 });
+
+/** Page paths of the React app (web/src/route.ts), one per kind of route. */
+const APP_PAGES = ['/', '/posts/7', '/sessions'];
+/** The app's operational endpoints, for the cluster only. */
+const INTERNAL_PATHS = ['/healthz', '/readyz', '/metrics'];
+
+/** Whether some Ingress path (Exact, or Prefix by whole path segments) routes `path` to the app. */
+function ingressRoutes(docs: Manifest[]): (path: string) => boolean {
+  const rules = one(docs, 'Ingress').spec.rules.flatMap((r: any) => r.http.paths) as Array<{ path: string; pathType: 'Exact' | 'Prefix' }>;
+  return (path) =>
+    rules.some((rule) =>
+      rule.pathType === 'Exact' ? path === rule.path : path === rule.path || path.startsWith(rule.path.endsWith('/') ? rule.path : `${rule.path}/`),
+    );
+}
 
 function mebibytes(quantity: string): number {
   const match = /^(\d+)(Mi|Gi)$/.exec(quantity);

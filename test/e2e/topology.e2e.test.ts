@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { e2eEnv, onKeycloak, USERS } from './support/env.js';
@@ -10,8 +11,8 @@ import { ReconnectingStream } from './support/reconnectingStream.js';
 /**
  * docker-compose.yml's system, run as processes (no Docker engine here): Debian's nginx with the very
  * config compose mounts, two replicas, real Keycloak, Redis and PostgreSQL. A person signs in through
- * nginx and Keycloak's login page; Keycloak's logout token reaches a replica through nginx; the page's
- * stream hears it through nginx. Then a rolling restart under load: replica A gets SIGTERM and starts
+ * nginx and Keycloak's login page and lands on the React app a replica serves through nginx; Keycloak's
+ * logout token reaches a replica through nginx; the page's stream hears it through nginx. Then a rolling restart under load: replica A gets SIGTERM and starts
  * again, then B, while authenticated requests and 200 event streams go through nginx.
  */
 const env = e2eEnv();
@@ -20,6 +21,11 @@ let browser: TestBrowser;
 
 const appLog = () => topology.nginx.accessLog().filter((line) => line.startsWith(`${new URL(topology.nginx.appUrl).port} `));
 const keycloakLog = () => topology.nginx.accessLog().filter((line) => line.startsWith(`${new URL(topology.nginx.keycloakUrl).port} `));
+/** The React app's header names the user and its connection indicator says the stream is live. */
+async function expectSignedIn(page: Page, name: string): Promise<void> {
+  await expect.poll(() => page.locator('[data-testid=user-name]').textContent(), { timeout: 15_000 }).toContain(name);
+  await expect.poll(() => page.locator('[data-testid=connection]').getAttribute('data-state'), { timeout: 15_000 }).toBe('live');
+}
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -60,20 +66,23 @@ describe(onKeycloak('the compose topology as processes: nginx in front of two re
     expect(viaProxy.filter((path) => /\/protocol\/openid-connect\/(token|certs|userinfo)$/.test(path))).toEqual([]);
   });
 
-  it('when a person signs in through nginx and Keycloak\'s login page, then the demo page served by nginx shows them signed in with its stream open', async () => {
+  it('when a person signs in through nginx and Keycloak\'s login page, then the app\'s page, served by a replica through nginx, shows them signed in with its stream live', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${topology.nginx.appUrl}/auth/login?returnTo=/`);
     expect(new URL(page.url()).origin).toBe(topology.nginx.keycloakUrl);
     await typeCredentials(page, USERS.alice.username, USERS.alice.password);
     await page.waitForURL((url) => url.origin === topology.nginx.appUrl && url.pathname === '/', { timeout: 30_000 });
-    await expect.poll(() => page.locator('#who').textContent(), { timeout: 15_000 }).toContain(`Signed in as ${USERS.alice.name}`);
-    await expect.poll(() => page.locator('#events').textContent(), { timeout: 15_000 }).toContain('message: connected');
+    await expectSignedIn(page, USERS.alice.name);
     const paths = keycloakLog().map((line) => /"(?:GET|POST) ([^ ?]+)/.exec(line)?.[1]);
     expect(paths).toContain(`/realms/board-proxy/protocol/openid-connect/auth`);
     expect(paths).toContain(`/realms/board-proxy/login-actions/authenticate`);
-    expect(appLog().some((line) => line.includes('"GET /api/events HTTP/1.1"') || line.includes('"GET /auth/callback'))).toBe(true);
+    // The page, its script and its stream all came from a replica through nginx, none from nginx itself.
+    const servedBy = (request: string) => appLog().find((line) => line.includes(request)) ?? `no "${request}" in nginx's access log`;
+    for (const request of ['"GET / HTTP/1.1" 200', '"GET /assets/app.js HTTP/1.1" 200']) expect(servedBy(request)).toMatch(/upstream=127\.0\.0\.1:\d+/);
     await context.close();
+    // nginx logs a request when it ends: the stream's line appears once the browser has gone.
+    await expect.poll(() => servedBy('"GET /api/events HTTP/1.1"'), { timeout: 10_000 }).toMatch(/upstream=127\.0\.0\.1:\d+/);
   });
 
   it('when an admin signs the session out in Keycloak, then its logout token goes through nginx to a replica and the page hears it through nginx', async () => {
@@ -83,13 +92,15 @@ describe(onKeycloak('the compose topology as processes: nginx in front of two re
     await page.goto(`${topology.nginx.appUrl}/auth/login?returnTo=/`);
     await typeCredentials(page, USERS.carol.username, USERS.carol.password);
     await page.waitForURL((url) => url.origin === topology.nginx.appUrl, { timeout: 30_000 });
-    await expect.poll(() => page.locator('#events').textContent(), { timeout: 15_000 }).toContain('message: connected');
+    await expectSignedIn(page, USERS.carol.name);
     const [session] = await topology.admin.waitForSessions(user.id, (sessions) => sessions.length === 1);
 
     const started = Date.now();
     await topology.admin.deleteSession(session!.id);
-    await expect.poll(() => page.locator('#reason').textContent(), { timeout: 10_000 }).toBe('backchannel_logout');
-    console.log(`[topology] admin sign-out → page banner through nginx: ${Date.now() - started} ms`);
+    const notice = page.locator('[data-testid=signed-out]');
+    await notice.waitFor({ timeout: 10_000 });
+    console.log(`[topology] admin sign-out → the app's notice through nginx: ${Date.now() - started} ms`);
+    expect(await notice.getAttribute('data-reason')).toBe('backchannel_logout');
     const posts = appLog().filter((line) => line.includes('"POST /auth/backchannel-logout HTTP/1.1" 200'));
     expect(posts).toHaveLength(1);
     expect(posts[0]).toMatch(/upstream=127\.0\.0\.1:\d+ upstream_status=200/);
@@ -156,7 +167,7 @@ describe(onKeycloak('the compose topology as processes: nginx in front of two re
       exitCodes: { A: stopped.A?.code, B: stopped.B?.code },
       // Lines whose upstream list has two entries: nginx moved the request to the other replica.
       movedByNginx: appLog().filter((line) => /upstream=\S+, /.test(line)).length,
-      servedBy: countBy(appLog().map((line) => /upstream=(\S+?),? /.exec(line)?.[1]!).map((to) => (to === '-' ? 'nginx itself (page)' : to))),
+      servedBy: countBy(appLog().map((line) => /upstream=(\S+?),? /.exec(line)?.[1]!).map((to) => (to === '-' ? 'nginx itself' : to))),
     };
     console.log(`[topology] rolling restart figures ${JSON.stringify(figures, null, 1)}`);
     if (loadResult.failures.length > 0) {
@@ -189,7 +200,7 @@ const WORKERS = 6;
 
 /**
  * A bounded loop of authenticated requests through nginx, as browsers of the signed-in sessions would
- * send them: mostly reads, every fourth a post (CSRF header and Origin like the demo page). Anything
+ * send them: mostly reads, every fourth a post (CSRF header and Origin like the app's page). Anything
  * but a 2xx, and any network error, is a failure.
  */
 function startLoad(publicUrl: string, sessions: string[]): { stop(): void; done: Promise<{ run: string; total: number; failures: string[]; created: string[] }> } {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,13 +7,12 @@ import { fileURLToPath } from 'node:url';
 /**
  * Debian's nginx running the very config file docker-compose.yml mounts (deploy/nginx/board-bff.conf),
  * as a process of this test run: its own prefix, pid file and logs, never the system service. The file
- * is changed only where a container name or port stands (listen ports, upstream addresses) and where
- * the demo page lives; each of those rewrites must match exactly once, so a config that changes shape
- * fails here instead of being tested half-rewritten.
+ * is changed only where a container name or port stands (listen ports, upstream addresses); each of
+ * those rewrites must match exactly once, so a config that changes shape fails here instead of being
+ * tested half-rewritten.
  */
 export const NGINX = '/usr/sbin/nginx';
 export const NGINX_CONFIG = fileURLToPath(new URL('../../deploy/nginx/board-bff.conf', import.meta.url));
-const DEMO_PAGE = fileURLToPath(new URL('../../dev/demo.html', import.meta.url));
 
 export interface NginxTopology {
   /** Loopback port for the app's public URL (compose: 8080). */
@@ -30,14 +29,13 @@ export function assertNginxInstalled(): void {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: the proxy tests need Debian's nginx (apt-get install nginx; .ci/run installs it)`);
 }
 
-export function templateNginxConfig(topology: NginxTopology, pageDir: string, source = readFileSync(NGINX_CONFIG, 'utf8')): string {
+export function templateNginxConfig(topology: NginxTopology, source = readFileSync(NGINX_CONFIG, 'utf8')): string {
   const rewrites: Array<[string, string]> = [
     ['listen 8080;', `listen 127.0.0.1:${topology.appPort};`],
     ['listen 8081;', `listen 127.0.0.1:${topology.keycloakPort};`],
     ['server app1:3001 ', `server ${topology.replicas[0]} `],
     ['server app2:3001 ', `server ${topology.replicas[1]} `],
     ['server keycloak:8080;', `server ${topology.keycloak};`],
-    ['root /usr/share/nginx/board;', `root ${pageDir};`],
   ];
   let text = source;
   for (const [from, to] of rewrites) {
@@ -57,12 +55,7 @@ export function writeNginxPrefix(topology: NginxTopology): { prefix: string; con
     mkdirSync(join(prefix, 'tmp', dir), { recursive: true });
     chmodSync(join(prefix, 'tmp', dir), 0o777);
   }
-  // The page is copied in as compose mounts it: workers running as "nobody" may not reach the checkout.
-  mkdirSync(join(prefix, 'page'));
-  copyFileSync(DEMO_PAGE, join(prefix, 'page', 'demo.html'));
-  chmodSync(join(prefix, 'page'), 0o755);
-  chmodSync(join(prefix, 'page', 'demo.html'), 0o644);
-  writeFileSync(join(prefix, 'board-bff.conf'), templateNginxConfig(topology, join(prefix, 'page')));
+  writeFileSync(join(prefix, 'board-bff.conf'), templateNginxConfig(topology));
   const conf = join(prefix, 'nginx.conf');
   writeFileSync(
     conf,
