@@ -8,36 +8,19 @@
  * 20 posts of ~560 characters), then `POST /api/posts/:id/comments`, each after 2 s of warm-up.
  * A bare Node server under the same load is the baseline.
  */
-import { randomUUID } from 'node:crypto';
-import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
-import { redisUrlForTests } from '../support/peers.js';
-import { createTestDatabase } from '../support/testDatabase.js';
-import { startReplica, withBareServer } from './replicas.js';
-import { seedSessions } from './seedSessions.js';
+import { withBareServer } from './replicas.js';
+import { startSingleReplica } from './singleReplica.js';
 import { runWrk } from './wrk.js';
 
-const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
 const [secondsArg = '5', connectionsArg = '50'] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 const connections = Number(connectionsArg);
 
-const redisUrl = await redisUrlForTests();
-const database = await createTestDatabase();
-const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
-const prefix = `bench:${randomUUID().slice(0, 8)}:`;
-const replica = await startReplica({
-  OIDC_ISSUER: op.issuer,
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SESSION_SECRET: SECRET,
-  REDIS_URL: redisUrl,
-  REDIS_PREFIX: prefix,
-  DATABASE_URL: database.url,
-  LIVENESS_INTERVAL_SECONDS: '0',
-}, process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+const stack = await startSingleReplica(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+const { replica } = stack;
 
 try {
-  const [session] = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: 1 });
+  const [session] = await stack.seed(1);
   const headers = { cookie: session!.cookie, 'content-type': 'application/json', 'x-csrf': '1', origin: replica.url };
   let postId = 0;
   for (let i = 0; i < 50; i++) {
@@ -74,9 +57,7 @@ try {
   console.table(rows);
   console.log(JSON.stringify({ connections, seconds, rows }));
 } finally {
-  await replica.stop();
-  await op.close();
-  await database.drop();
+  await stack.stop();
 }
 process.exit(0);
 

@@ -8,34 +8,16 @@
  * ready, then its peak while it holds `streams` open event streams and wrk sends authenticated
  * `GET /api/posts` over `connections` connections for `seconds`, and the RSS after a full GC.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
-import { redisUrlForTests } from '../support/peers.js';
-import { createTestDatabase } from '../support/testDatabase.js';
-import { startReplica } from './replicas.js';
-import { seedSessions } from './seedSessions.js';
+import { startSingleReplica } from './singleReplica.js';
 import { openRawStream } from './sseSockets.js';
 import { runWrk } from './wrk.js';
 
-const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
 const [streamsArg = '1000', secondsArg = '10', connectionsArg = '50'] = process.argv.slice(2);
 const streamCount = Number(streamsArg);
 
-const redisUrl = await redisUrlForTests();
-const database = await createTestDatabase();
-const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
-const prefix = `bench:${randomUUID().slice(0, 8)}:`;
-const replica = await startReplica({
-  OIDC_ISSUER: op.issuer,
-  CLIENT_ID,
-  CLIENT_SECRET,
-  SESSION_SECRET: SECRET,
-  REDIS_URL: redisUrl,
-  REDIS_PREFIX: prefix,
-  DATABASE_URL: database.url,
-  LIVENESS_INTERVAL_SECONDS: '0',
-});
+const stack = await startSingleReplica();
+const { replica } = stack;
 const mib = (kib: number) => Math.round(kib / 1024);
 const peakKiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${replica.pid}/status`, 'utf8'))?.[1] ?? NaN);
 
@@ -44,7 +26,7 @@ try {
   await replica.collectGarbage();
   const idle = replica.rssKiB();
 
-  const sessions = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: Math.max(1, Math.ceil(streamCount / 10)) });
+  const sessions = await stack.seed(Math.max(1, Math.ceil(streamCount / 10)));
   const headers = { cookie: sessions[0]!.cookie, 'content-type': 'application/json', 'x-csrf': '1', origin: replica.url };
   for (let i = 0; i < 20; i++) {
     await fetch(`${replica.url}/api/posts`, { method: 'POST', headers, body: JSON.stringify({ title: `Post ${i}`, body: 'Lorem ipsum dolor sit amet. '.repeat(20) }) });
@@ -70,8 +52,6 @@ try {
   console.table([row]);
   console.log(JSON.stringify(row));
 } finally {
-  await replica.stop();
-  await op.close();
-  await database.drop();
+  await stack.stop();
 }
 process.exit(0);
