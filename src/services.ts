@@ -143,8 +143,9 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     heartbeatMs: config.sse.heartbeatSeconds * 1000,
     retryMs: config.sse.retryMs,
     maxBufferedBytes: config.sse.maxBufferedBytes,
+    // A tombstone wins over a record (a writer that raced the revocation may have put one back).
     revocationOf: async (sid) =>
-      (await store.read(sid)) ? null : ((await tombstones.get(sid)) ?? { reason: 'expired', at: new Date().toISOString() }),
+      (await tombstones.get(sid)) ?? ((await store.read(sid)) ? null : { reason: 'expired', at: new Date().toISOString() }),
     tombstoneOf: (sid) => tombstones.get(sid),
     log,
     onStreamsChanged: (count) => metrics.sseStreams.set(count),

@@ -97,8 +97,9 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     record(revoked) {
       const entry = auditEntryOf(revoked, deps.replica);
       // `session`, not `sessionId`: the logger redacts fields named like session ids; this is the public handle.
+      // No display name: it falls back to preferred_username, which is an e-mail address in many realms.
       log.info(
-        { audit: { cause: entry.cause, user: entry.user.sub, userName: entry.user.name, session: entry.sessionHandle, actor: entry.actor?.sub ?? null, replica: entry.replica, at: entry.at } },
+        { audit: { cause: entry.cause, user: entry.user.sub, session: entry.sessionHandle, actor: entry.actor?.sub ?? null, replica: entry.replica, at: entry.at } },
         'sign-out audited',
       );
       buffer.push(entry);

@@ -12,8 +12,10 @@ export interface RateLimits {
   /** `GET /auth/callback`, per client address. Fails closed. */
   callback: RequestHandler;
   /**
-   * `POST /auth/backchannel-logout`, per client address; the provider's own addresses are never
-   * limited. Fails open: a limiter that cannot count lets the logout token through.
+   * `POST /auth/backchannel-logout`, per client address, counting only refused (400) tokens: a valid
+   * logout token is never refused, whoever relays it; an address that keeps sending invalid ones is.
+   * The provider's own addresses are never limited. Fails open: a limiter that cannot count lets the
+   * logout token through.
    */
   backchannel: RequestHandler;
 }
@@ -58,6 +60,14 @@ export function createRateLimits(deps: {
       : new RateLimiterMemory(options);
   };
 
+  const tooMany = (route: Route, outcome: RateLimiterRes): HttpError => {
+    deps.onLimited?.(route);
+    const retryAfter = Math.max(1, Math.ceil(outcome.msBeforeNext / 1000));
+    return new HttpError(429, 'rate_limited', `Too many requests from this address; try again in ${retryAfter} s`, {
+      headers: { 'Retry-After': String(retryAfter) },
+    });
+  };
+
   const handler = (route: Route, points: number, failOpen: boolean, exempt: (address: string) => boolean = () => false): RequestHandler => {
     if (points === 0) return (_req, _res, next) => next();
     const limiter = limiterFor(route, points);
@@ -67,13 +77,7 @@ export function createRateLimits(deps: {
       try {
         await limiter.consume(address);
       } catch (outcome) {
-        if (outcome instanceof RateLimiterRes) {
-          deps.onLimited?.(route);
-          const retryAfter = Math.max(1, Math.ceil(outcome.msBeforeNext / 1000));
-          throw new HttpError(429, 'rate_limited', `Too many requests from this address; try again in ${retryAfter} s`, {
-            headers: { 'Retry-After': String(retryAfter) },
-          });
-        }
+        if (outcome instanceof RateLimiterRes) throw tooMany(route, outcome);
         deps.log.warn({ route, failOpen, err: describeError(outcome) }, 'rate limiter could not count a request');
         if (failOpen) return next();
         throw unavailable('Redis');
@@ -82,10 +86,36 @@ export function createRateLimits(deps: {
     };
   };
 
+  // Keycloak sends logout tokens in bursts (a realm-wide sign-out) from addresses an operator may not
+  // know (node SNAT, a proxy hop), and never retries: only refused tokens count, so the limit bites
+  // an address that sends garbage and never the provider's valid tokens.
+  const refusedOnly = (route: Route, points: number, exempt: (address: string) => boolean): RequestHandler => {
+    if (points === 0) return (_req, _res, next) => next();
+    const limiter = limiterFor(route, points);
+    return async (req, res, next) => {
+      const address = clientAddress(req);
+      if (exempt(address)) return next();
+      let spent: RateLimiterRes | null = null;
+      try {
+        spent = await limiter.get(address);
+      } catch (err) {
+        deps.log.warn({ route, failOpen: true, err: describeError(err) }, 'rate limiter could not count a request');
+      }
+      if (spent && spent.consumedPoints >= points) throw tooMany(route, spent);
+      res.once('finish', () => {
+        if (res.statusCode !== 400) return;
+        limiter.penalty(address, 1).catch((err: unknown) => {
+          deps.log.warn({ route, err: describeError(err) }, 'rate limiter could not count a refused request');
+        });
+      });
+      next();
+    };
+  };
+
   return {
     login: handler('login', settings.login, false),
     callback: handler('callback', settings.callback, false),
-    backchannel: handler('backchannel', settings.backchannel, true, isProvider),
+    backchannel: refusedOnly('backchannel', settings.backchannel, isProvider),
   };
 }
 

@@ -20,7 +20,9 @@ export interface IssuerNotBefore {
 }
 
 export function createIssuerNotBefore(kv: Kv, prefix: string, keepMs: number, now: () => number = Date.now): IssuerNotBefore {
-  const key = (issuer: string) => `${prefix}notbefore:${createHash('sha256').update(issuer).digest('base64url').slice(0, 32)}`;
+  // Keyed on the issuer's normalised URL: discovery matches issuers as URLs, so the metadata's and the
+  // configured spelling (host case, default port) may differ as text and must meet at one key.
+  const key = (issuer: string) => `${prefix}notbefore:${createHash('sha256').update(normalisedUrl(issuer)).digest('base64url').slice(0, 32)}`;
   return {
     async raise(issuer, notBeforeSeconds) {
       await kv.zadd(key(issuer), String(notBeforeSeconds), notBeforeSeconds, { pruneBelow: notBeforeSeconds, keyExpiresAt: now() + keepMs });
@@ -30,6 +32,14 @@ export function createIssuerNotBefore(kv: Kv, prefix: string, keepMs: number, no
       return members.reduce((max, member) => Math.max(max, Number(member) || 0), 0);
     },
   };
+}
+
+function normalisedUrl(issuer: string): string {
+  try {
+    return new URL(issuer).href;
+  } catch {
+    return issuer;
+  }
 }
 
 /**

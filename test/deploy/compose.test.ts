@@ -67,6 +67,8 @@ describe('docker-compose.yml', () => {
     expect(nginxConf).toContain('server keycloak:8080;');
     // Keycloak posts logout tokens through nginx, so any replica may receive them.
     expect(keycloak.BOARD_BFF_BACKCHANNEL_LOGOUT_URL).toBe('http://nginx:8080/auth/backchannel-logout');
+    // Realm logout-all and "Revocation → Push" arrive as admin actions under the admin URL, by the same way in.
+    expect(keycloak.BOARD_BFF_ADMIN_URL).toBe(`http://nginx:8080${app.KEYCLOAK_ADMIN_PATH ?? '/auth/keycloak'}`);
     expect(keycloak.BOARD_BFF_URL).toBe(app.BASE_URL);
     expect(keycloak.BOARD_BFF_CLIENT_SECRET).toBe(app.CLIENT_SECRET);
     expect(services.keycloak.command).toEqual(['start-dev', '--import-realm']);

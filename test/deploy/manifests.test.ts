@@ -171,6 +171,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       expect(keycloakEnv.KC_HOSTNAME).toBe(config.KEYCLOAK_URL);
       expect(keycloakEnv.KC_HOSTNAME_BACKCHANNEL_DYNAMIC).toBe('true');
       expect(new URL(keycloakEnv.BOARD_BFF_URL).origin).toBe(new URL(config.BASE_URL!).origin);
+      // Keycloak reaches the app through its Service: logout tokens, and admin actions (realm logout-all, push).
+      expect(keycloakEnv.BOARD_BFF_BACKCHANNEL_LOGOUT_URL).toBe('http://board-bff/auth/backchannel-logout');
+      expect(keycloakEnv.BOARD_BFF_ADMIN_URL).toBe(`http://board-bff${config.KEYCLOAK_ADMIN_PATH ?? '/auth/keycloak'}`);
     } else {
       expect(config.NODE_ENV).toBe('production');
       expect(config.KEYCLOAK_URL).toMatch(/^https:/);

@@ -70,6 +70,14 @@ describe('rate limits shared by two replicas through Redis', () => {
     for (let i = 0; i < 5; i++) stranger.push((await post(i % 2, '203.0.113.9', 'logout_token=not-a-jwt')).status);
     expect(stranger).toEqual([400, 400, 400, 429, 429]);
 
+    // Valid tokens count for nothing: five times the limit from an address nobody listed (a proxy hop, SNAT).
+    const relayed: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const token = await world.op.signLogoutToken({ sub: `relayed-${i}` });
+      relayed.push((await post(i % 2, '203.0.113.10', new URLSearchParams({ logout_token: token }).toString())).status);
+    }
+    expect(relayed).toEqual(Array(15).fill(200));
+
     // Ten times the limit, valid tokens, from an address inside the allow-listed block and from the listed IPv6 address.
     const provider: number[] = [];
     for (let i = 0; i < 30; i++) {
