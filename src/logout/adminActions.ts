@@ -39,7 +39,8 @@ export function createAdminActions(deps: {
   const concurrency = deps.concurrency ?? 32;
   let issuer: string | undefined;
 
-  const issuedBefore = async (iss: string, notBefore: number): Promise<string[]> => {
+  /** Sessions of `iss` whose tokens were issued before `notBefore` (epoch s), or in that second too when `sameSecond`. */
+  const issuedBefore = async (iss: string, notBefore: number, sameSecond: boolean): Promise<string[]> => {
     const sids = await deps.index.all(MAX_SWEPT_SESSIONS);
     const doomed: string[] = [];
     for (let i = 0; i < sids.length; i += concurrency) {
@@ -47,7 +48,8 @@ export function createAdminActions(deps: {
       const records = await Promise.all(batch.map((sid) => deps.store.read(sid)));
       records.forEach((data, j) => {
         const auth = data?.auth;
-        if (auth && auth.issuer === iss && sessionIssuedAt(auth) < notBefore) doomed.push(batch[j]!);
+        const issuedAt = auth ? sessionIssuedAt(auth) : Infinity;
+        if (auth && auth.issuer === iss && (issuedAt < notBefore || (sameSecond && issuedAt === notBefore))) doomed.push(batch[j]!);
       });
     }
     return doomed;
@@ -68,7 +70,10 @@ export function createAdminActions(deps: {
     const sids = named.flat();
     if (action.notBefore > 0) {
       await deps.notBefore.raise(issuer, action.notBefore);
-      sids.push(...(await issuedBefore(issuer, action.notBefore)));
+      // A LOGOUT (realm "Sign out all active sessions") ended every provider session that existed when
+      // it was sent, those signed in during that same second included (its notBefore has whole-second
+      // resolution); a PUSH_NOT_BEFORE voids only tokens older than its second, as Keycloak does.
+      sids.push(...(await issuedBefore(issuer, action.notBefore, kind === 'LOGOUT')));
     }
     const revoked = await deps.revoke(sids, 'backchannel_logout');
     await deps.replay

@@ -1,6 +1,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SECRET } from '../../dev/oidcProvider.js';
+import { sessionIssuedAt } from '../../src/logout/notBefore.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -90,6 +91,20 @@ describe('Keycloak admin-URL actions', () => {
     expect(await userStatus(old, 1)).toMatchObject({ status: 401, body: { error: 'session_revoked' } });
     expect(await world.apps[0]!.services.store.read(sid)).toBeNull();
     expect((await userStatus(fresh, 1)).status).toBe(200);
+  });
+
+  it('when a session was signed in within the very second of a realm sign-out, then the LOGOUT ends it, while a push of that second spares its like', async () => {
+    const issuedAtOf = async (agent: UserAgent) => sessionIssuedAt((await world.apps[0]!.services.store.read(sessionIdOf(agent, world.baseUrl)))!.auth!);
+    const loggedOut = new UserAgent();
+    await signIn(loggedOut, world, 'alice');
+    // Keycloak's notBefore has whole seconds: a session created just before the call carries the same second.
+    expect((await post('k_logout', await action({ notBefore: await issuedAtOf(loggedOut) }))).status).toBe(204);
+    expect(await userStatus(loggedOut)).toMatchObject({ status: 401, body: { error: 'session_revoked' } });
+
+    const pushed = new UserAgent();
+    await signIn(pushed, world, 'bob');
+    expect((await post('k_push_not_before', await action({ action: 'PUSH_NOT_BEFORE', notBefore: await issuedAtOf(pushed) }))).status).toBe(204);
+    expect((await userStatus(pushed)).status).toBe(200);
   });
 
   it('when a LOGOUT names Keycloak session ids, then exactly those sessions end', async () => {
