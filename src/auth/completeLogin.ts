@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { authorizationCodeGrant } from 'openid-client';
 import { HttpError } from '../http/httpError.js';
 import { detachSession } from '../http/sessionGuard.js';
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
@@ -71,7 +71,7 @@ export async function completeLogin(
   }
   await deps
     .provisionUser({ issuer: auth.issuer, sub: auth.sub, username: auth.user.username, name: auth.user.name, email: auth.user.email })
-    .catch((err: unknown) => deps.log.warn({ err: (err as Error).message }, 'user provisioning failed; sign-in continues'));
+    .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'user provisioning failed; sign-in continues'));
   // The store re-checks revocation after writing: a back-channel logout for this provider session
   // that found `sid` in the index meanwhile makes the save fail with 401 session_revoked.
   try {

@@ -1,11 +1,11 @@
-import type { Logger } from '../logger.js';
+import { describeError, type Logger } from '../logger.js';
 import type { EventBus } from './eventBus.js';
 import { LocalFanout } from './localFanout.js';
 
 /** In-process twin of the Redis bus: one replica only, never a gap. Delivery is asynchronous, as over Redis. */
 export function createMemoryBus(log: Logger): EventBus {
   const fanout = new LocalFanout();
-  const onError = (err: unknown) => log.error({ err }, 'event listener failed');
+  const onError = (err: unknown) => log.error({ err: describeError(err) }, 'event listener failed');
   return {
     async publish(topic, event) {
       setImmediate(() => fanout.deliver(topic, event, onError));
