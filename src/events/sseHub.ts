@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { unavailable } from '../http/httpError.js';
 import { describeError, type Logger } from '../logger.js';
 import type { Revocation } from '../sessions/authState.js';
 import { createEvent, topics, type AppEvent, type EventBus, type Listener } from './eventBus.js';
@@ -144,8 +143,6 @@ export function createSseHub(deps: SseHubDeps): SseHub {
 
   return {
     async open(req, res, owner, headers) {
-      // Shutting down: a stream opened now would outlive closeAll; 503 sends the client to another replica.
-      if (stopped) throw unavailable('This replica (shutting down)');
       // The client may have left while its session was loading; then there is nothing to serve.
       if (req.socket.destroyed) return;
       const sessionTopic = topics.session(owner.handle);
