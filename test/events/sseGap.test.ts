@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
+import type { OwnRedis } from '../support/ownRedis.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -12,14 +12,13 @@ describe('GET /api/events when the Redis subscriber of the replica holding the s
   let world: World;
   let admin: Redis;
   beforeAll(async () => {
-    redisServer = await startOwnRedis();
-    world = await startWorld({ replicas: 2, env: { REDIS_URL: redisServer.url } });
+    world = await startWorld({ replicas: 2, ownRedis: true });
+    redisServer = world.redis!;
     admin = new Redis(redisServer.url);
   });
   afterAll(async () => {
     admin?.disconnect();
     await world?.close();
-    await redisServer?.stop();
   });
 
   const [A, B] = [0, 1];

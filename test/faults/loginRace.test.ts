@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
+import type { OwnRedis } from '../support/ownRedis.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
@@ -74,16 +74,10 @@ describe('a sign-in whose session save times out (Redis stalled while the callba
   let redis: OwnRedis;
   let world: World;
   beforeAll(async () => {
-    redis = await startOwnRedis();
-    world = await startWorld({ replicas: 1, env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '500' } });
+    world = await startWorld({ ownRedis: true, env: { REDIS_COMMAND_TIMEOUT_MS: '500' } });
+    redis = world.redis!;
   }, 60_000);
-  afterAll(async () => {
-    try {
-      await world?.close();
-    } finally {
-      await redis?.stop();
-    }
-  });
+  afterAll(() => world?.close());
 
   it('when the SET times out and runs later, then the callback answers 503 with no session cookie and no session record is left', async () => {
     const { services } = world.apps[0]!;

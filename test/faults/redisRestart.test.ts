@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
+import type { OwnRedis } from '../support/ownRedis.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse, type SseStream } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -28,16 +28,10 @@ describe('Redis killed and restarted under load, with open streams', () => {
   let redis: OwnRedis;
   let world: World;
   beforeAll(async () => {
-    redis = await startOwnRedis();
-    world = await startWorld({ replicas: 2, env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '1000', SSE_HEARTBEAT_SECONDS: '1' } });
+    world = await startWorld({ replicas: 2, ownRedis: true, env: { REDIS_COMMAND_TIMEOUT_MS: '1000', SSE_HEARTBEAT_SECONDS: '1' } });
+    redis = world.redis!;
   }, 60_000);
-  afterAll(async () => {
-    try {
-      await world?.close();
-    } finally {
-      await redis?.stop();
-    }
-  });
+  afterAll(() => world?.close());
 
   const at = (replica: number, path: string) => `${world.apps[replica]!.url}${path}`;
   const getUser = (user: User, replica: number) => fetch(at(replica, '/api/user'), { headers: { cookie: user.cookie } });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
+import type { OwnRedis } from '../support/ownRedis.js';
 import { keepAliveClient } from '../support/rawHttp.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -14,16 +14,10 @@ describe('Redis stalls and outages (own redis-server)', () => {
   let redis: OwnRedis;
   let world: World;
   beforeAll(async () => {
-    redis = await startOwnRedis();
-    world = await startWorld({ replicas: 1, env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) } });
+    world = await startWorld({ ownRedis: true, env: { REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) } });
+    redis = world.redis!;
   }, 60_000);
-  afterAll(async () => {
-    try {
-      await world?.close();
-    } finally {
-      await redis?.stop();
-    }
-  });
+  afterAll(() => world?.close());
 
   const url = (path: string) => `${world.apps[0]!.url}${path}`;
   const sessionKey = (agent: UserAgent) => `${world.prefix}sess:${sessionIdOf(agent, world.baseUrl)}`;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionIdOf } from '../support/sessionIds.js';
-import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
+import type { OwnRedis } from '../support/ownRedis.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
 
@@ -15,13 +15,10 @@ describe('a logout token answered 503 during a Redis stall', () => {
   let redis: OwnRedis;
   let world: World;
   beforeAll(async () => {
-    redis = await startOwnRedis();
-    world = await startWorld({ env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) } });
+    world = await startWorld({ ownRedis: true, env: { REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) } });
+    redis = world.redis!;
   });
-  afterAll(async () => {
-    await world?.close();
-    await redis?.stop();
-  });
+  afterAll(() => world?.close());
 
   const post = (token: string) =>
     fetch(`${world.apps[0]!.url}/auth/backchannel-logout`, { method: 'POST', headers: FORM, body: new URLSearchParams({ logout_token: token }).toString() });

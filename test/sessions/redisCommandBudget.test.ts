@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnRedis, type OwnRedis } from '../support/ownRedis.js';
 import { callsBetween, redisCounters, type RedisCounters } from '../support/redisCounters.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -23,18 +22,15 @@ const BUDGET = {
 const REQUESTS = 20;
 
 describe('Redis work per authenticated request', () => {
-  let server: OwnRedis;
   let redis: RedisCounters;
   let world: World;
   beforeAll(async () => {
-    server = await startOwnRedis();
-    redis = redisCounters(server.url);
-    world = await startWorld({ env: { REDIS_URL: server.url } });
+    world = await startWorld({ ownRedis: true });
+    redis = redisCounters(world.redis!.url);
   });
   afterAll(async () => {
-    await world?.close();
     redis?.close();
-    await server?.stop();
+    await world?.close();
   });
 
   const measure = async (agent: UserAgent, path: string) => {
@@ -72,7 +68,7 @@ describe('Redis work per authenticated request', () => {
     const key = `${world.prefix}sess:${sessionIdOf(agent, world.baseUrl)}`;
     const idleMs = 1800_000;
     const slackMs = 60_000;
-    const ttl = async () => Number(await server.command(['PTTL', key]).then((line) => line.slice(1)));
+    const ttl = async () => Number(await world.redis!.command(['PTTL', key]).then((line) => line.slice(1)));
     expect(await ttl()).toBeGreaterThan(idleMs);
 
     // Not due: no Set-Cookie, and the TTL is left as it is (it only runs down).
@@ -84,7 +80,7 @@ describe('Redis work per authenticated request', () => {
     expect(await ttl()).toBeLessThanOrEqual(before);
 
     // Due (less than the idle timeout left): this request renews it to idle + slack.
-    await server.command(['PEXPIRE', key, String(idleMs - 5_000)]);
+    await world.redis!.command(['PEXPIRE', key, String(idleMs - 5_000)]);
     const renewing = await agent.fetch(`${world.baseUrl}/api/user`);
     expect(renewing.status).toBe(200);
     expect(renewing.headers.getSetCookie()).toEqual([]);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LOGIN_AS_COOKIE, startDevProvider, type AccountId, type TestProvider } from '../../dev/oidcProvider.js';
+import { startOwnRedis, type OwnRedis } from './ownRedis.js';
 import { redisUrlForTests } from './peers.js';
 import { createTestDatabase } from './testDatabase.js';
 import { listenOnLoopback, startTestApp, urlOf, type TestApp } from './testApp.js';
@@ -11,6 +12,8 @@ export interface World {
   apps: TestApp[];
   baseUrl: string;
   prefix: string;
+  /** The world's own redis-server (`ownRedis: true`), for tests that stall, kill or restart it. */
+  redis?: OwnRedis;
   close(): Promise<void>;
 }
 
@@ -28,6 +31,8 @@ export async function startWorld(options: {
   env?: Record<string, string>;
   /** Settings naming another Redis deployment (Sentinel, Cluster) in place of the shared REDIS_URL. */
   redisEnv?: Record<string, string>;
+  /** A redis-server of the world's own (never the shared one), stopped with the world. */
+  ownRedis?: boolean;
   accessTokenTtlSeconds?: number;
 } = {}): Promise<World> {
   const servers = await Promise.all(Array.from({ length: options.replicas ?? 1 }, listenOnLoopback));
@@ -37,7 +42,8 @@ export async function startWorld(options: {
     ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
   });
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
-  const redisUrl = options.redis === false || options.redisEnv ? undefined : await redisUrlForTests();
+  const own = options.ownRedis ? await startOwnRedis() : undefined;
+  const redisUrl = options.redis === false || options.redisEnv ? undefined : (own?.url ?? (await redisUrlForTests()));
   const database = options.database === 'pglite' ? undefined : await createTestDatabase();
   const apps = await Promise.all(
     servers.map((server) =>
@@ -56,10 +62,15 @@ export async function startWorld(options: {
     apps,
     baseUrl,
     prefix,
+    ...(own ? { redis: own } : {}),
     async close() {
-      await Promise.all(apps.map((app) => app.close()));
-      await op.close();
-      await database?.drop();
+      try {
+        await Promise.all(apps.map((app) => app.close()));
+        await op.close();
+        await database?.drop();
+      } finally {
+        await own?.stop();
+      }
     },
   };
 }
