@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { ErrorText } from './ErrorText.js';
+import { FormButtons } from './FormButtons.js';
 
 /** New post or edit: labelled fields, limits stated, the API's own validation shown next to them. */
 export function PostForm(props: {
@@ -36,16 +37,7 @@ export function PostForm(props: {
       <label htmlFor={`${id}-body`}>Text</label>
       <textarea id={`${id}-body`} value={body} onChange={(e) => setBody(e.target.value)} rows={4} maxLength={20000} required />
       <ErrorText error={error} id={`${id}-error`} />
-      <div className="row">
-        <button type="submit" disabled={busy}>
-          {props.submitLabel}
-        </button>
-        {props.onCancel && (
-          <button type="button" className="secondary" onClick={props.onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
+      <FormButtons submitLabel={props.submitLabel} busy={busy} onCancel={props.onCancel} />
     </form>
   );
 }

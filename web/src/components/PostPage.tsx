@@ -5,6 +5,7 @@ import { go, linkTo } from '../route.js';
 import { when } from '../format.js';
 import { useLiveRefresh } from '../useLiveRefresh.js';
 import { ErrorText } from './ErrorText.js';
+import { FormButtons } from './FormButtons.js';
 import { PostForm } from './PostForm.js';
 
 /** A post and its comments; the author (or a moderator) can edit and delete both. */
@@ -167,14 +168,7 @@ function TextForm(props: { label: string; initial?: string; submitLabel: string;
       <label htmlFor={id}>{props.label}</label>
       <textarea id={id} value={text} onChange={(e) => setText(e.target.value)} rows={3} maxLength={5000} required />
       <ErrorText error={error} />
-      <div className="row">
-        <button type="submit">{props.submitLabel}</button>
-        {props.onCancel && (
-          <button type="button" className="secondary" onClick={props.onCancel}>
-            Cancel
-          </button>
-        )}
-      </div>
+      <FormButtons submitLabel={props.submitLabel} onCancel={props.onCancel} />
     </form>
   );
 }
