@@ -56,9 +56,10 @@ describe('the stream’s replica goes away', () => {
 
     const gone = world.apps.shift()!;
     await gone.close();
+    // Until the page has noticed the closed stream it still shows live; wait for that before routing.
+    await eventually(() => seen.includes('reconnecting'), true);
     await routeToSurvivor();
     for (const tab of [...tabs, bobPage]) await waitLive(tab, 20_000);
-    expect(seen).toContain('reconnecting');
     await eventually(() => seen.at(-1), 'live'); // reports from the page arrive asynchronously
     await eventually(() => openStreams(world), 2);
 
