@@ -62,8 +62,9 @@ describe('one event stream per browser, shared by its tabs', () => {
     await tabs[0]!.evaluate(`new MutationObserver(() => reportState(document.querySelector('[data-testid=connection]').dataset.state))
       .observe(document.querySelector('[data-testid=connection]'), { attributes: true })`);
     world.apps[0]!.services.sse.closeAll();
+    // Until a page has noticed the ended stream it still shows live: wait for the report first.
+    await eventually(() => seen.includes('reconnecting'), true);
     for (const tab of tabs) await waitLive(tab, 15_000);
-    expect(seen).toContain('reconnecting');
     await eventually(() => seen.at(-1), 'live'); // reports from the page arrive asynchronously
     await eventually(() => openStreams(world), 2);
 
