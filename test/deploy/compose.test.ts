@@ -130,7 +130,7 @@ describe('deploy/nginx/board-bff.conf', () => {
   });
 
   it('passes the React app (page and assets, served by a replica) through on the API\'s origin, and keeps /metrics inside', async () => {
-    const world = await startWorld({ redis: false, database: 'pglite' });
+    const world = await startWorld({ redis: false }); // its own PostgreSQL database: embedding PGlite only slows this proxy test down
     const replica = new URL(world.apps[0]!.url).host;
     const nginx = await startNginx({ appPort: await freePort(), keycloakPort: await freePort(), replicas: [replica, replica], keycloak: '127.0.0.1:9' });
     try {
