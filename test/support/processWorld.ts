@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_ID, CLIENT_SECRET, LOGIN_AS_COOKIE, startDevProvider, type AccountId, type TestProvider } from '../../dev/oidcProvider.js';
-import { redisUrlForTests } from './peers.js';
+import { redisUrlForTests } from './sharedRedis.js';
 import { freePort } from './ports.js';
 import { startServerProcess, type ServerProcess } from './serverProcess.js';
-import { createTestDatabase, type TestDatabase } from './testDatabase.js';
+import { createPostgresDatabase, type PostgresDatabase } from './postgresDatabase.js';
 import { TEST_SESSION_SECRET } from './testApp.js';
 import type { Navigation, UserAgent } from './userAgent.js';
 
@@ -16,7 +16,7 @@ export interface ProcessWorld {
   baseUrl: string;
   redisUrl: string;
   prefix: string;
-  database: TestDatabase;
+  database: PostgresDatabase;
   /** Starts one more replica with the same settings (e.g. to replace a stopped one). */
   startReplica(extraEnv?: Record<string, string>): Promise<ServerProcess>;
   close(): Promise<void>;
@@ -37,7 +37,7 @@ export async function startProcessWorld(options: {
   const op = await startDevProvider({ clientBaseUrl: baseUrl });
   const redisUrl = options.redisUrl ?? (await redisUrlForTests());
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
-  const database = await createTestDatabase();
+  const database = await createPostgresDatabase();
   const env = {
     OIDC_ISSUER: op.issuer,
     CLIENT_ID,
