@@ -75,8 +75,11 @@ export async function startWorld(options: {
   };
 }
 
-/** Signs `agent` in as `account` through the real code flow, starting at `app`'s /auth/login. */
-export async function signIn(agent: UserAgent, world: World, account: AccountId | 'deny' = 'alice', query = ''): Promise<Navigation> {
+/**
+ * Signs `agent` in as `account` through the real code flow, starting at the world's /auth/login
+ * (a World, or a ProcessWorld of separate server processes).
+ */
+export async function signIn(agent: UserAgent, world: Pick<World, 'op' | 'baseUrl'>, account: AccountId | 'deny' = 'alice', query = ''): Promise<Navigation> {
   agent.setCookie(world.op.issuer, LOGIN_AS_COOKIE, account);
   return agent.navigate(`${world.baseUrl}/auth/login${query}`);
 }
