@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevProvider } from '../../dev/oidcProvider.js';
 import { CLIENT_ID, CLIENT_SECRET } from '../../dev/oidcProvider.js';
-import { redisUrlForTests } from '../support/peers.js';
-import { createTestDatabase } from '../support/testDatabase.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
+import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { postForm } from './postForm.js';
 import { percentile, startReplica, withBareServer } from './replicas.js';
 import { postLinesScript, runWrk } from './wrk.js';
@@ -38,7 +38,7 @@ const results: Record<string, unknown>[] = [];
 
 for (const streamCount of streamCounts) {
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
-  const database = await createTestDatabase();
+  const database = await createPostgresDatabase();
   const env = { DATABASE_URL: database.url, OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0', RATE_LIMIT_PROVIDER_ADDRESSES: '127.0.0.1' };
   const [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
   try {

@@ -1,10 +1,10 @@
 import { startDevProvider } from '../../dev/oidcProvider.js';
-import { createTestDatabase } from '../support/testDatabase.js';
+import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 const run = async (...a: string[]) => (await promisify(execFile)(process.execPath, a, { encoding: 'utf8' })).stdout;
 const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
-const db = await createTestDatabase();
+const db = await createPostgresDatabase();
 for (let i = 0; i < 2; i++) console.log(await run('/tmp/perf-start.mjs', op.issuer, db.url));
 console.log(await run('/tmp/perf-start.mjs', op.issuer));
 await db.drop(); await op.close(); process.exit(0);

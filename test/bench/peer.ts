@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { CLIENT_SECRET, LOGIN_AS_COOKIE, startDevProvider, type TestProvider } from '../../dev/oidcProvider.js';
 import { startOwnRedis } from '../support/ownRedis.js';
 import { callsBetween, redisCounters } from '../support/redisCounters.js';
-import { createTestDatabase } from '../support/testDatabase.js';
+import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { UserAgent } from '../support/userAgent.js';
 import { cpuMsOf, startReplica } from './replicas.js';
 import { postLinesScript, runWrk, type WrkResult } from './wrk.js';
@@ -51,7 +51,7 @@ const server = await startOwnRedis();
 // A benchmark measures the RPs, not the disk: no append-only file (the helper turns it on for crash tests).
 await server.command(['CONFIG', 'SET', 'appendonly', 'no']);
 const redis = { url: server.url, ...redisCounters(server.url) };
-const database = await createTestDatabase();
+const database = await createPostgresDatabase();
 const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
 const rps: Rp[] = [];
 try {

@@ -15,7 +15,7 @@ import express, { type Express } from 'express';
 import session from 'express-session';
 import { Redis } from 'ioredis';
 import '../../src/sessions/authState.js';
-import { redisUrlForTests } from '../support/peers.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
 import { seedSessions } from './seedSessions.js';
 import { runWrk } from './wrk.js';
 

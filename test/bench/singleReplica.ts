@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
-import { redisUrlForTests } from '../support/peers.js';
-import { createTestDatabase } from '../support/testDatabase.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
+import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { startReplica, type Replica } from './replicas.js';
 import { seedSessions } from './seedSessions.js';
 
@@ -20,7 +20,7 @@ export interface SingleReplica {
  */
 export async function startSingleReplica(nodeArgs: string[] = []): Promise<SingleReplica> {
   const redisUrl = await redisUrlForTests();
-  const database = await createTestDatabase();
+  const database = await createPostgresDatabase();
   const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
   const replica = await startReplica(

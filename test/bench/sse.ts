@@ -26,8 +26,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/logger.js';
 import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
-import { redisUrlForTests } from '../support/peers.js';
-import { createTestDatabase } from '../support/testDatabase.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
+import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { postForm } from './postForm.js';
 import { percentile, startReplica, type Replica } from './replicas.js';
 import { seedSessions } from './seedSessions.js';
@@ -59,7 +59,7 @@ interface Figures {
 const redisUrl = await redisUrlForTests();
 const redis = new Redis(redisUrl);
 const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
-const database = await createTestDatabase();
+const database = await createPostgresDatabase();
 const figures = new Map<string, Figures[]>(variants.map((v) => [v.name, []]));
 
 try {

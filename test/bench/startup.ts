@@ -7,13 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
-import { redisUrlForTests } from '../support/peers.js';
-import { createTestDatabase } from '../support/testDatabase.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
+import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { startReplica } from './replicas.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
-const database = await createTestDatabase();
+const database = await createPostgresDatabase();
 const redisUrl = await redisUrlForTests();
 const base = { OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: 'bench-startup-secret-0123456789-abcdef' };
 const modes: Record<string, Record<string, string>> = {

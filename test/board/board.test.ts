@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBoard } from '../../src/board/board.js';
 import { freePort as closedPort } from '../support/ports.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { createPostgresDatabase, type PostgresDatabase } from '../support/postgresDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 import { authFor, createRecordingBus, silentLogger } from './support/boardTestKit.js';
 
 describe('board assembly', () => {
-  let testDb: TestDatabase;
+  let testDb: PostgresDatabase;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
+    testDb = await createPostgresDatabase();
   }, 60_000);
 
   afterAll(async () => {

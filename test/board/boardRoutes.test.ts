@@ -3,29 +3,26 @@ import { boardLimits } from '../../src/board/boardInput.js';
 import { createBoardRepository } from '../../src/board/boardRepository.js';
 import { createBoardService } from '../../src/board/boardService.js';
 import { createUserDirectory } from '../../src/board/userDirectory.js';
-import { createDatabase, type Database } from '../../src/db/database.js';
-import { migrate } from '../../src/db/migrate.js';
+import { createDatabase } from '../../src/db/database.js';
 import { freePort as closedPort } from '../support/ports.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { connectPostgresDatabase, type ConnectedDatabase } from '../support/postgresDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 import { authFor, createRecordingBus, silentLogger } from './support/boardTestKit.js';
 import { startRouterHarness, type RouterHarness } from './support/routerHarness.js';
 
-// Router unit tests: real service and PostgreSQL, stand-in session/CSRF middlewares (see routerHarness).
+// Router unit tests: real service, PostgreSQL and CSRF guard, a stand-in session guard (see routerHarness).
 const users = {
   alice: authFor('alice', { name: 'Alice' }),
   bob: authFor('bob', { name: 'Bob' }),
   mona: authFor('mona', { name: 'Mona', roles: ['board-admin'] }),
 };
 
-let testDb: TestDatabase;
-let db: Database;
+let database: ConnectedDatabase;
 let harness: RouterHarness;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  db = await createDatabase(databaseSettings({ url: testDb.url, poolMax: 4 }), silentLogger());
-  await migrate(db, silentLogger());
+  database = await connectPostgresDatabase({ poolMax: 4 });
+  const { db } = database;
   const log = silentLogger();
   const service = createBoardService({
     repository: createBoardRepository(db),
@@ -39,8 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await harness?.close();
-  await db?.close();
-  await testDb?.drop();
+  await database?.close();
 });
 
 interface Call {
@@ -95,7 +91,7 @@ describe('board routes: sessions and CSRF', () => {
     const response = await call(method, path, { body: { title: 't', body: 'b' }, csrf: false });
 
     expect(response.status).toBe(403);
-    expect(response.json).toMatchObject({ error: 'csrf_failed' });
+    expect(response.json).toMatchObject({ error: 'csrf_rejected' });
   });
 });
 

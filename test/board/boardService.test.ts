@@ -2,11 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBoardRepository } from '../../src/board/boardRepository.js';
 import { createBoardService, type BoardService } from '../../src/board/boardService.js';
 import { createUserDirectory } from '../../src/board/userDirectory.js';
-import { createDatabase, type Database } from '../../src/db/database.js';
-import { migrate } from '../../src/db/migrate.js';
+import { createDatabase } from '../../src/db/database.js';
 import { topics } from '../../src/events/eventBus.js';
 import { freePort as closedPort } from '../support/ports.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { connectPostgresDatabase, type ConnectedDatabase } from '../support/postgresDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 import { authFor, captureLogger, createRecordingBus, silentLogger, testIssuer } from './support/boardTestKit.js';
 
@@ -20,29 +19,23 @@ const notFound = { status: 404, code: 'not_found' };
 const unavailableDatabase = { status: 503, code: 'temporarily_unavailable' };
 
 describe('board service on PostgreSQL', () => {
-  let testDb: TestDatabase;
-  let db: Database;
+  let database: ConnectedDatabase;
   let service: BoardService;
   const bus = createRecordingBus();
   const { log, lines } = captureLogger();
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    db = await createDatabase(databaseSettings({ url: testDb.url, poolMax: 4 }), silentLogger());
-    await migrate(db, silentLogger());
+    database = await connectPostgresDatabase({ poolMax: 4 });
     service = createBoardService({
-      repository: createBoardRepository(db),
-      users: createUserDirectory({ db, log }),
+      repository: createBoardRepository(database.db),
+      users: createUserDirectory({ db: database.db, log }),
       events: bus,
       log,
       moderatorRole: 'board-admin',
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  afterAll(() => database?.close());
 
   beforeEach(() => {
     bus.published.length = 0;
@@ -207,8 +200,8 @@ describe('board service on PostgreSQL', () => {
 
     it('when the schema is not migrated yet, then the board answers 503 without querying', async () => {
       const notReady = createBoardService({
-        repository: createBoardRepository(db),
-        users: createUserDirectory({ db, log: silentLogger() }),
+        repository: createBoardRepository(database.db),
+        users: createUserDirectory({ db: database.db, log: silentLogger() }),
         events: bus,
         log: silentLogger(),
         moderatorRole: 'board-admin',

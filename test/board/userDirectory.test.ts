@@ -1,26 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserDirectory, identityOf } from '../../src/board/userDirectory.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
-import { migrate } from '../../src/db/migrate.js';
 import { startSilentServer, startTcpProxy, viaPort, type TcpProxy } from '../db/tcpProxy.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { connectPostgresDatabase, type ConnectedDatabase } from '../support/postgresDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 import { authFor, captureLogger, silentLogger, testIssuer } from './support/boardTestKit.js';
 
 describe('user directory when the database comes and goes', () => {
-  let testDb: TestDatabase;
+  let database: ConnectedDatabase;
   let direct: Database;
   let proxy: TcpProxy;
   let flaky: Database;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    direct = await createDatabase(databaseSettings({ url: testDb.url, poolMax: 2 }), silentLogger());
-    await migrate(direct, silentLogger());
-    const target = new URL(testDb.url);
+    database = await connectPostgresDatabase({ poolMax: 2 });
+    direct = database.db;
+    const target = new URL(database.url);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     flaky = await createDatabase(
-      databaseSettings({ url: viaPort(testDb.url, proxy.port), poolMax: 2, connectTimeoutMs: 1_000 }),
+      databaseSettings({ url: viaPort(database.url, proxy.port), poolMax: 2, connectTimeoutMs: 1_000 }),
       silentLogger(),
     );
   }, 60_000);
@@ -28,8 +26,7 @@ describe('user directory when the database comes and goes', () => {
   afterAll(async () => {
     await flaky?.close();
     await proxy?.close();
-    await direct?.close();
-    await testDb?.drop();
+    await database?.close();
   });
 
   /** Runs `fn` with the database unreachable, then waits until the pool has replaced its dropped connections. */

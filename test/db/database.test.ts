@@ -5,26 +5,23 @@ import { HttpError } from '../../src/http/httpError.js';
 import { captureLogger, silentLogger } from '../board/support/boardTestKit.js';
 import { startSilentServer, startTcpProxy, viaPort } from './tcpProxy.js';
 import { freePort as closedPort } from '../support/ports.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { connectPostgresDatabase, type ConnectedDatabase } from '../support/postgresDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 
 const unavailableDatabase = { status: 503, code: 'temporarily_unavailable', message: 'database is unavailable; try again shortly' };
 
 describe('PostgreSQL driver', () => {
-  let testDb: TestDatabase;
+  let database: ConnectedDatabase;
   let db: Database;
   const { log, lines } = captureLogger();
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    db = await createDatabase(databaseSettings({ url: testDb.url, poolMax: 4 }), log);
+    database = await connectPostgresDatabase({ poolMax: 4, migrated: false, log });
+    ({ db } = database);
     await db.exec('CREATE TABLE notes (id int PRIMARY KEY, text text NOT NULL)');
   }, 60_000);
 
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  afterAll(() => database?.close());
 
   it('when the url is set, then the pg driver is chosen and answers parameterised queries', async () => {
     const { rows } = await db.query<{ sum: number }>('SELECT $1::int + $2::int AS sum', [2, 3]);
@@ -62,7 +59,7 @@ describe('PostgreSQL driver', () => {
   });
 
   it('when a statement outlives the statement timeout, then it fails as 503 unavailable', async () => {
-    const slow = await createDatabase(databaseSettings({ url: testDb.url, poolMax: 1, statementTimeoutMs: 100 }), silentLogger());
+    const slow = await createDatabase(databaseSettings({ url: database.url, poolMax: 1, statementTimeoutMs: 100 }), silentLogger());
     try {
       await expect(slow.query('SELECT pg_sleep(2)')).rejects.toMatchObject(unavailableDatabase);
     } finally {
@@ -102,7 +99,7 @@ describe('PostgreSQL driver', () => {
 
   it('when the server ends an idle pooled connection, then the process survives, the failure is logged and the next query reconnects', async () => {
     const mine = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'); // now idle in the pool
-    const admin = new pg.Client({ connectionString: testDb.url });
+    const admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
     try {
       await admin.query('SELECT pg_terminate_backend($1)', [mine.rows[0]!.pid]);
@@ -117,9 +114,9 @@ describe('PostgreSQL driver', () => {
   });
 
   it('when the connection drops in the middle of a query, then that query fails as 503 and the pool recovers after', async () => {
-    const target = new URL(testDb.url);
+    const target = new URL(database.url);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const flaky = await createDatabase(databaseSettings({ url: viaPort(testDb.url, proxy.port), poolMax: 2 }), silentLogger());
+    const flaky = await createDatabase(databaseSettings({ url: viaPort(database.url, proxy.port), poolMax: 2 }), silentLogger());
     try {
       const inFlight = flaky.query('SELECT pg_sleep(5)');
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -137,9 +134,9 @@ describe('PostgreSQL driver', () => {
   });
 
   it('when a connection drops inside a transaction, then the transaction fails as 503 and the broken connection is not reused', async () => {
-    const target = new URL(testDb.url);
+    const target = new URL(database.url);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const flaky = await createDatabase(databaseSettings({ url: viaPort(testDb.url, proxy.port), poolMax: 1 }), silentLogger());
+    const flaky = await createDatabase(databaseSettings({ url: viaPort(database.url, proxy.port), poolMax: 1 }), silentLogger());
     try {
       const failed = flaky.transaction(async (tx) => {
         await tx.query('SELECT 1');
@@ -160,7 +157,7 @@ describe('PostgreSQL driver', () => {
   });
 
   it('when the pool has been closed, then queries fail as 503 rather than crash', async () => {
-    const closing = await createDatabase(databaseSettings({ url: testDb.url, poolMax: 1 }), silentLogger());
+    const closing = await createDatabase(databaseSettings({ url: database.url, poolMax: 1 }), silentLogger());
     await closing.close();
 
     await expect(closing.query('SELECT 1')).rejects.toMatchObject(unavailableDatabase);

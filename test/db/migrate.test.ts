@@ -8,7 +8,7 @@ import { migrations } from '../../src/db/migrations/index.js';
 import { startMigrations } from '../../src/db/startMigrations.js';
 import { captureLogger, silentLogger } from '../board/support/boardTestKit.js';
 import { startTcpProxy, viaPort } from './tcpProxy.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { connectPostgresDatabase, type ConnectedDatabase } from '../support/postgresDatabase.js';
 import { databaseSettings } from '../support/databaseSettings.js';
 
 const run = promisify(execFile);
@@ -28,12 +28,12 @@ async function recordedVersions(db: Database): Promise<number[]> {
 }
 
 describe('migrate on PostgreSQL', () => {
-  const opened: Array<{ testDb: TestDatabase; db: Database }> = [];
+  const opened: ConnectedDatabase[] = [];
+  /** An empty database: these tests run migrate themselves. */
   const freshDatabase = async () => {
-    const testDb = await createTestDatabase();
-    const db = await createDatabase(databaseSettings({ url: testDb.url, poolMax: 4 }), silentLogger());
-    opened.push({ testDb, db });
-    return { testDb, db };
+    const database = await connectPostgresDatabase({ poolMax: 4, migrated: false });
+    opened.push(database);
+    return database;
   };
   let db: Database;
 
@@ -42,10 +42,7 @@ describe('migrate on PostgreSQL', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const entry of opened) {
-      await entry.db.close();
-      await entry.testDb.drop();
-    }
+    for (const database of opened) await database.close();
   });
 
   it('when run on an empty database, then it creates the board and audit tables and records every version', async () => {
@@ -67,10 +64,10 @@ describe('migrate on PostgreSQL', () => {
   });
 
   it('when two node processes migrate one fresh database at the same moment, then both succeed and each version is applied once', async () => {
-    const { testDb, db: fresh } = await freshDatabase();
+    const { url, db: fresh } = await freshDatabase();
     const startAt = String(Date.now() + 3_000);
     const child = () =>
-      run(process.execPath, ['--import', 'tsx', 'test/db/runMigrate.ts', testDb.url, startAt], { cwd: projectRoot, timeout: 60_000 });
+      run(process.execPath, ['--import', 'tsx', 'test/db/runMigrate.ts', url, startAt], { cwd: projectRoot, timeout: 60_000 });
 
     const results = await Promise.all([child(), child()]);
 
@@ -105,13 +102,13 @@ describe('migrate on PostgreSQL', () => {
   });
 
   it('when the database is down at start-up, then startMigrations keeps the board not-ready and migrates once it is back', async () => {
-    const { testDb } = await freshDatabase();
-    const target = new URL(testDb.url);
+    const { url } = await freshDatabase();
+    const target = new URL(url);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     proxy.cut();
     const { log, lines } = captureLogger();
     const viaProxy = await createDatabase(
-      databaseSettings({ url: viaPort(testDb.url, proxy.port), poolMax: 2, connectTimeoutMs: 1_000 }),
+      databaseSettings({ url: viaPort(url, proxy.port), poolMax: 2, connectTimeoutMs: 1_000 }),
       log,
     );
     try {

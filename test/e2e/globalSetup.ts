@@ -7,8 +7,8 @@ import type { TestProject } from 'vitest/node';
 import { assertChromiumInstalled, CHROMIUM_PATH } from '../support/browser.js';
 import { CLIENT_ID, startKeycloak, type KeycloakServer } from '../support/keycloak.js';
 import { freePort } from '../support/ports.js';
-import { redisUrlForTests } from '../support/peers.js';
-import { createTestDatabase } from '../support/testDatabase.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
+import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import type { E2eEnv } from './support/env.js';
 
 /**
@@ -26,7 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const redisUrl = await redisUrlForTests();
   const redisPrefix = `e2e:${randomBytes(4).toString('hex')}:`;
   await pingRedis(redisUrl);
-  const database = await createTestDatabase();
+  const database = await createPostgresDatabase();
   const databaseUrl = database.url;
 
   const [portA, portB, frontendPort] = [await freePort(), await freePort(), await freePort()];

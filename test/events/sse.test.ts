@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
-import { redisUrlForTests } from '../support/peers.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, topics } from '../../src/events/eventBus.js';
 import { sessionIdOf } from '../support/sessionIds.js';

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrlForTests } from '../support/peers.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
 

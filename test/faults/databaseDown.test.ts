@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSilentServer, startTcpProxy, viaPort, type TcpProxy } from '../db/tcpProxy.js';
 import { sessionIdOf } from '../support/sessionIds.js';
-import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { createPostgresDatabase, type PostgresDatabase } from '../support/postgresDatabase.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
 
@@ -15,11 +15,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 describe('PostgreSQL unreachable', () => {
   describe('when the connection to PostgreSQL is cut', () => {
-    let database: TestDatabase;
+    let database: PostgresDatabase;
     let proxy: TcpProxy;
     let world: World;
     beforeAll(async () => {
-      database = await createTestDatabase();
+      database = await createPostgresDatabase();
       const target = new URL(database.url);
       proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
       world = await startWorld({

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProcessWorld, signInAt, type ProcessWorld } from '../support/processWorld.js';
+import { startProcessWorld, type ProcessWorld } from '../support/processWorld.js';
 import { openRawStream, startSlowRequest } from '../support/rawHttp.js';
 import { UserAgent } from '../support/userAgent.js';
+import { signIn } from '../support/world.js';
 
 const ACCOUNTS = ['alice', 'bob', 'carol', 'alice', 'bob', 'carol'] as const;
 const SLOW_POSTS = 5;
@@ -20,7 +21,7 @@ describe('SIGTERM on a replica (separate processes, shared Redis and PostgreSQL)
   it('when it stops with slow POSTs and streams in flight, then the POSTs get 201, streams end with a retry hint and closed connections, nobody is signed out, and it exits 0 with "stopped"', async () => {
     const [a, b] = world.replicas as [(typeof world.replicas)[0], (typeof world.replicas)[0]];
     const users = ACCOUNTS.map(() => new UserAgent());
-    for (const [i, user] of users.entries()) await signInAt(user, world, ACCOUNTS[i]);
+    for (const [i, user] of users.entries()) await signIn(user, world, ACCOUNTS[i]);
     const streams = await Promise.all(users.map((user) => openRawStream(`${b.url}/api/events`, user.cookieHeader(b.url))));
     for (const stream of streams) expect(stream.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 200));

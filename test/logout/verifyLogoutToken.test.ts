@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKCHANNEL_LOGOUT_EVENT,
@@ -9,12 +9,11 @@ import {
   verifyLogoutToken,
   type LogoutTokenPolicy,
 } from '../../src/logout/verifyLogoutToken.js';
+import { createLogoutTokenKeys, TEST_CLIENT_ID as CLIENT_ID, TEST_ISSUER as ISSUER, type LogoutTokenKeys } from '../support/logoutTokenKeys.js';
 
-const ISSUER = 'https://idp.example.test/realms/board';
-const CLIENT_ID = 'board-bff';
 const CLIENT_SECRET = 'the-client-secret-that-an-attacker-might-know-0123';
 
-type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+type Key = LogoutTokenKeys['rsa'];
 
 describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
   let rsa: Key;
@@ -24,18 +23,7 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
   let policy: LogoutTokenPolicy;
 
   beforeAll(async () => {
-    const rsaPair = await generateKeyPair('RS256');
-    const esPair = await generateKeyPair('ES256');
-    rsa = rsaPair.privateKey;
-    es = esPair.privateKey;
-    stranger = (await generateKeyPair('RS256')).privateKey;
-    jwks = {
-      keys: [
-        { ...(await exportJWK(rsaPair.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
-        { ...(await exportJWK(esPair.publicKey)), kid: 'es-1', alg: 'ES256', use: 'sig' },
-      ],
-    };
-    policy = { issuer: ISSUER, audience: CLIENT_ID, algorithm: 'RS256', keys: createLocalJWKSet(jwks), clockToleranceSeconds: 30 };
+    ({ rsa, es, stranger, jwks, policy } = await createLogoutTokenKeys());
   });
 
   const now = () => Math.floor(Date.now() / 1000);

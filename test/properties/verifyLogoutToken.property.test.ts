@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { base64url, createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { base64url, SignJWT, type JWTPayload } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKCHANNEL_LOGOUT_EVENT,
@@ -7,13 +7,17 @@ import {
   verifyLogoutToken,
   type LogoutTokenPolicy,
 } from '../../src/logout/verifyLogoutToken.js';
+import {
+  CLOCK_TOLERANCE_SECONDS as TOLERANCE,
+  createLogoutTokenKeys,
+  TEST_CLIENT_ID as CLIENT_ID,
+  TEST_ISSUER as ISSUER,
+  type LogoutTokenKeys,
+} from '../support/logoutTokenKeys.js';
 
-const ISSUER = 'https://idp.example.test/realms/board';
-const CLIENT_ID = 'board-bff';
-const TOLERANCE = 30;
 const RUNS = { numRuns: 150 };
 
-type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+type Key = LogoutTokenKeys['rsa'];
 
 /** Resolves to the error the promise rejected with, or fails if it fulfilled. */
 async function refusal(promise: Promise<unknown>): Promise<unknown> {
@@ -33,18 +37,7 @@ describe('verifyLogoutToken under generated tokens (property-based)', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    const rsaPair = await generateKeyPair('RS256');
-    const esPair = await generateKeyPair('ES256');
-    rsa = rsaPair.privateKey;
-    es = esPair.privateKey;
-    stranger = (await generateKeyPair('RS256')).privateKey;
-    const jwks = {
-      keys: [
-        { ...(await exportJWK(rsaPair.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
-        { ...(await exportJWK(esPair.publicKey)), kid: 'es-1', alg: 'ES256', use: 'sig' },
-      ],
-    };
-    policy = { issuer: ISSUER, audience: CLIENT_ID, algorithm: 'RS256', keys: createLocalJWKSet(jwks), clockToleranceSeconds: TOLERANCE };
+    ({ rsa, es, stranger, policy } = await createLogoutTokenKeys());
   });
 
   const id = fc.string({ minLength: 1, maxLength: 64 });

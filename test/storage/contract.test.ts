@@ -13,7 +13,7 @@ import { createTombstones } from '../../src/sessions/tombstones.js';
 import type { Kv } from '../../src/storage/kv.js';
 import { createMemoryKv } from '../../src/storage/memoryKv.js';
 import { createRedisKv } from '../../src/storage/redisKv.js';
-import { redisUrlForTests } from '../support/peers.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
 
 const log = createLogger({ level: 'silent' });
 

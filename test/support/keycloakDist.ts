@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeycloakAdmin } from './keycloakAdmin.js';
+import { logTail } from './logTail.js';
 import { freePort } from './ports.js';
 import { DEFAULT_KEYCLOAK_VERSION, REALM, REALM_FILE, realmVariables, waitForRealm, type KeycloakServer, type RealmSettings } from './keycloak.js';
 
@@ -86,14 +87,6 @@ async function lockFirstStart(dist: string): Promise<(succeeded: boolean) => voi
   return () => undefined;
 }
 
-function tail(file: string, lines = 40): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
 export async function startKeycloakDist(settings: RealmSettings): Promise<KeycloakServer> {
   const javaHome = process.env.KEYCLOAK_JAVA_HOME ?? process.env.JAVA_HOME;
   const java = javaVersion(javaHome);
@@ -144,7 +137,7 @@ export async function startKeycloakDist(settings: RealmSettings): Promise<Keyclo
   let exited: string | undefined;
   const exitedPromise = new Promise<void>((resolve) =>
     child.on('exit', (code, signal) => {
-      exited = `Keycloak exited (${signal ?? `code ${code}`}) before it was ready. Last lines of ${logFile}:\n${tail(logFile)}`;
+      exited = `Keycloak exited (${signal ?? `code ${code}`}) before it was ready. Last lines of ${logFile}:\n${logTail(logFile, 40)}`;
       resolve();
     }),
   );
@@ -174,7 +167,7 @@ export async function startKeycloakDist(settings: RealmSettings): Promise<Keyclo
     await waitForRealm(admin.url, START_TIMEOUT_MS, () => exited);
   } catch (error) {
     releaseLock(false);
-    const message = exited ?? `${(error as Error).message}\nLast lines of ${logFile}:\n${tail(logFile)}`;
+    const message = exited ?? `${(error as Error).message}\nLast lines of ${logFile}:\n${logTail(logFile, 40)}`;
     await stop();
     throw new Error(message);
   }

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { startRedisProcess } from './redisProcess.js';
 
 /**
  * A redis-server of the test's own on a free loopback port (AOF on, so a kill and restart keeps
@@ -40,25 +41,11 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const monitors = new Set<Socket>();
 
   const start = async () => {
-    child = spawn(
+    child = await startRedisProcess(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
-      { stdio: 'ignore' },
+      port,
     );
-    let spawnError: Error | undefined;
-    child.once('error', (err) => (spawnError = err));
-    const deadline = Date.now() + 10_000;
-    while (!(await pings(port))) {
-      if (spawnError) {
-        throw new Error(
-          `these fault tests need a redis-server binary of their own (they stop and kill it; never the shared one): ${spawnError.message}. ` +
-            'Debian: apt-get install redis-server',
-        );
-      }
-      if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   };
   const kill = async () => {
     const current = child;
@@ -118,21 +105,4 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(1000);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (chunk) => {
-      socket.destroy();
-      resolve(chunk.toString().startsWith('+PONG'));
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }

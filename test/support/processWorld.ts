@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLIENT_ID, CLIENT_SECRET, LOGIN_AS_COOKIE, startDevProvider, type AccountId, type TestProvider } from '../../dev/oidcProvider.js';
-import { redisUrlForTests } from './peers.js';
+import { CLIENT_ID, CLIENT_SECRET, startDevProvider, type TestProvider } from '../../dev/oidcProvider.js';
+import { redisUrlForTests } from './sharedRedis.js';
 import { freePort } from './ports.js';
 import { startServerProcess, type ServerProcess } from './serverProcess.js';
-import { createTestDatabase, type TestDatabase } from './testDatabase.js';
+import { createPostgresDatabase, type PostgresDatabase } from './postgresDatabase.js';
 import { TEST_SESSION_SECRET } from './testApp.js';
-import type { Navigation, UserAgent } from './userAgent.js';
 
 export interface ProcessWorld {
   op: TestProvider;
@@ -16,7 +15,7 @@ export interface ProcessWorld {
   baseUrl: string;
   redisUrl: string;
   prefix: string;
-  database: TestDatabase;
+  database: PostgresDatabase;
   /** Starts one more replica with the same settings (e.g. to replace a stopped one). */
   startReplica(extraEnv?: Record<string, string>): Promise<ServerProcess>;
   close(): Promise<void>;
@@ -37,7 +36,7 @@ export async function startProcessWorld(options: {
   const op = await startDevProvider({ clientBaseUrl: baseUrl });
   const redisUrl = options.redisUrl ?? (await redisUrlForTests());
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
-  const database = await createTestDatabase();
+  const database = await createPostgresDatabase();
   const env = {
     OIDC_ISSUER: op.issuer,
     CLIENT_ID,
@@ -88,10 +87,4 @@ export async function startProcessWorld(options: {
       await database.drop();
     },
   };
-}
-
-/** Signs `agent` in as `account` through the real code flow, starting at the world's BASE_URL. */
-export async function signInAt(agent: UserAgent, world: { op: TestProvider; baseUrl: string }, account: AccountId = 'alice'): Promise<Navigation> {
-  agent.setCookie(world.op.issuer, LOGIN_AS_COOKIE, account);
-  return agent.navigate(`${world.baseUrl}/auth/login`);
 }

@@ -1,10 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
+import { startRedisProcess } from './redisProcess.js';
+import { stopProcess } from './stopProcess.js';
 
 const run = promisify(execFile);
 
@@ -43,20 +45,8 @@ function sentinelCommand(): [string, string[]] {
   return existsSync('/usr/bin/redis-sentinel') ? ['redis-sentinel', []] : ['redis-server', ['--sentinel']];
 }
 
-function startProcess(command: string, args: string[]): ChildProcess {
-  const child = spawn(command, args, { stdio: 'ignore' });
-  child.on('error', () => undefined);
-  return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+/** Redis exits at once on SIGTERM; past this it is killed. */
+const STOP_GRACE_MS = 5000;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -94,14 +84,12 @@ async function requireTool(name: string, debianPackage: string): Promise<void> {
 }
 
 async function startServer(dir: string, extra: string[]): Promise<RedisNode> {
-  await requireTool('redis-server', 'redis-server');
   await requireTool('redis-cli', 'redis-tools');
   const port = await freePort();
-  const child = startProcess('redis-server', [
+  const child = await startRedisProcess('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
     '--dbfilename', `dump-${port}.rdb`, ...extra.map((arg) => arg.replaceAll('{port}', String(port))),
-  ]);
-  await waitFor(`redis-server on ${port}`, async () => ((await command(port, 'PING')) === 'PONG' ? true : undefined), 10_000);
+  ], port);
   return { port, child };
 }
 
@@ -110,7 +98,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'bff-cluster-'));
   const nodes: RedisNode[] = [];
   const stop = async () => {
-    await Promise.all(nodes.map((node) => stopProcess(node.child)));
+    await Promise.all(nodes.map((node) => stopProcess(node.child, STOP_GRACE_MS)));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -160,8 +148,8 @@ export async function startRedisSentinelSet(name = 'bffprimary'): Promise<RedisS
   const nodes: RedisNode[] = [];
   const stop = async () => {
     // Sentinels first, so they do not fail over while the data nodes go down.
-    await Promise.all(nodes.slice(2).map((node) => stopProcess(node.child)));
-    await Promise.all(nodes.slice(0, 2).map((node) => stopProcess(node.child)));
+    await Promise.all(nodes.slice(2).map((node) => stopProcess(node.child, STOP_GRACE_MS)));
+    await Promise.all(nodes.slice(0, 2).map((node) => stopProcess(node.child, STOP_GRACE_MS)));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -189,9 +177,7 @@ export async function startRedisSentinelSet(name = 'bffprimary'): Promise<RedisS
           '',
         ].join('\n'),
       );
-      const child = startProcess(sentinelBin, [file, ...sentinelArgs]);
-      nodes.push({ port, child });
-      await waitFor(`sentinel on ${port}`, async () => ((await command(port, 'PING')) === 'PONG' ? true : undefined), 10_000);
+      nodes.push({ port, child: await startRedisProcess(sentinelBin, [file, ...sentinelArgs], port) });
     }
     const sentinels = nodes.slice(2);
     // A sentinel learns of replicas and of its peers from INFO and hello messages (every few seconds):

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { logTail } from './logTail.js';
+import { stopProcess } from './stopProcess.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -43,7 +45,7 @@ export async function startServerProcess(options: {
       HOST: '127.0.0.1',
     },
   });
-  const server: ServerProcess = { url: options.url, child, logFile: options.logFile, stop: () => stopProcess(child) };
+  const server: ServerProcess = { url: options.url, child, logFile: options.logFile, stop: () => stopProcess(child, 15_000) };
   try {
     await waitReady(server, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
@@ -58,7 +60,7 @@ async function waitReady(server: ServerProcess, timeoutMs: number): Promise<void
   let last = 'no answer';
   for (;;) {
     if (server.child.exitCode !== null || server.child.signalCode !== null) {
-      throw new Error(`the server exited (${server.child.exitCode ?? server.child.signalCode}):\n${tail(server.logFile)}`);
+      throw new Error(`the server exited (${server.child.exitCode ?? server.child.signalCode}):\n${logTail(server.logFile, 30)}`);
     }
     try {
       const response = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(2000) });
@@ -67,24 +69,7 @@ async function waitReady(server: ServerProcess, timeoutMs: number): Promise<void
     } catch (error) {
       last = (error as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`not ready at ${server.url}/readyz: ${last}\n${tail(server.logFile)}`);
+    if (Date.now() > deadline) throw new Error(`not ready at ${server.url}/readyz: ${last}\n${logTail(server.logFile, 30)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function tail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
   }
 }

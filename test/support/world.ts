@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { LOGIN_AS_COOKIE, startDevProvider, type AccountId, type TestProvider } from '../../dev/oidcProvider.js';
 import { startOwnRedis, type OwnRedis } from './ownRedis.js';
-import { redisUrlForTests } from './peers.js';
-import { createTestDatabase } from './testDatabase.js';
+import { redisUrlForTests } from './sharedRedis.js';
+import { createPostgresDatabase } from './postgresDatabase.js';
 import { listenOnLoopback, startTestApp, urlOf, type TestApp } from './testApp.js';
 import type { Navigation, UserAgent } from './userAgent.js';
 
@@ -44,7 +44,7 @@ export async function startWorld(options: {
   const prefix = `test:${randomUUID().slice(0, 8)}:`;
   const own = options.ownRedis ? await startOwnRedis() : undefined;
   const redisUrl = options.redis === false || options.redisEnv ? undefined : (own?.url ?? (await redisUrlForTests()));
-  const database = options.database === 'pglite' ? undefined : await createTestDatabase();
+  const database = options.database === 'pglite' ? undefined : await createPostgresDatabase();
   const apps = await Promise.all(
     servers.map((server) =>
       startTestApp({
@@ -75,8 +75,11 @@ export async function startWorld(options: {
   };
 }
 
-/** Signs `agent` in as `account` through the real code flow, starting at `app`'s /auth/login. */
-export async function signIn(agent: UserAgent, world: World, account: AccountId | 'deny' = 'alice', query = ''): Promise<Navigation> {
+/**
+ * Signs `agent` in as `account` through the real code flow, starting at the world's /auth/login
+ * (a World, or a ProcessWorld of separate server processes).
+ */
+export async function signIn(agent: UserAgent, world: Pick<World, 'op' | 'baseUrl'>, account: AccountId | 'deny' = 'alice', query = ''): Promise<Navigation> {
   agent.setCookie(world.op.issuer, LOGIN_AS_COOKIE, account);
   return agent.navigate(`${world.baseUrl}/auth/login${query}`);
 }

@@ -4,10 +4,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { LOGIN_AS_COOKIE } from '../../dev/oidcProvider.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { listenOnLoopback, urlOf } from '../support/testApp.js';
 import { startWorld, type World } from '../support/world.js';
+import { loginAs } from './support/boardBrowser.js';
 
 /**
  * A React client written for the sample this product replaces, unchanged: on its own origin, plain
@@ -57,7 +57,7 @@ describe('an existing client (EventSource onmessage + axios withCredentials) on 
 
   const signedInLegacyPage = async (): Promise<Page> => {
     const context = await browser.newContext();
-    await context.addCookies([{ name: LOGIN_AS_COOKIE, value: 'alice', url: world.op.issuer }]);
+    await loginAs(context, world, 'alice');
     const page = await context.newPage();
     await page.goto(`${world.baseUrl}/auth/login?returnTo=/`);
     await page.waitForURL(`${legacyUrl}/`); // FRONTEND_URL: back on the client's own origin

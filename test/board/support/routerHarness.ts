@@ -2,13 +2,15 @@ import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
 import { createBoardRouter } from '../../../src/board/boardRoutes.js';
 import type { BoardService } from '../../../src/board/boardService.js';
+import { createCsrfGuard } from '../../../src/http/csrf.js';
 import { createErrorHandler } from '../../../src/http/errorHandler.js';
 import { createLogger } from '../../../src/logger.js';
 import type { AuthState, RequestSession } from '../../../src/sessions/authState.js';
 
 /**
- * Router unit-test harness: the board router on a bare Express app with the real error handler and
- * simple stand-ins for the session guard and CSRF check (those are tested with the real app).
+ * Router unit-test harness: the board router on a bare Express app with the real CSRF guard (its
+ * own origin allowed) and error handler, and a stand-in for the session guard (tested with the real
+ * app).
  */
 export interface RouterHarness {
   url: string;
@@ -29,21 +31,17 @@ function standInSession(users: Record<string, AuthState>): RequestHandler {
   };
 }
 
-/** Stand-in CSRF check: the custom header must be present. */
-const standInCsrf: RequestHandler = (req, res, next) => {
-  if (req.get('x-csrf') === '1') return next();
-  res.status(403).json({ error: 'csrf_failed', error_description: 'missing X-CSRF header' });
-};
-
 export async function startRouterHarness(service: BoardService, users: Record<string, AuthState>): Promise<RouterHarness> {
   const app = express();
-  app.use(createBoardRouter({ service, requireSession: standInSession(users), requireCsrf: standInCsrf }));
-  app.use(createErrorHandler(createLogger({ level: 'silent' })));
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Mounted once the port (hence the origin to allow) is known; Express reads its stack per request.
+  const { requireCsrf } = createCsrfGuard([url]);
+  app.use(createBoardRouter({ service, requireSession: standInSession(users), requireCsrf }));
+  app.use(createErrorHandler(createLogger({ level: 'silent' })));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

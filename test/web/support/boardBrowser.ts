@@ -7,9 +7,14 @@ export function openStreams(world: World): number {
   return world.apps.reduce((sum, app) => sum + app.services.sse.size, 0);
 }
 
+/** Makes the in-process provider sign `context` in as `account` at its next sign-in (no login form). */
+export async function loginAs(context: BrowserContext, world: World, account: AccountId): Promise<void> {
+  await context.addCookies([{ name: LOGIN_AS_COOKIE, value: account, url: world.op.issuer }]);
+}
+
 /** Signs `context` in as `account` through the real code flow in the app; returns the board tab. */
 export async function signInTab(context: BrowserContext, world: World, account: AccountId): Promise<Page> {
-  await context.addCookies([{ name: LOGIN_AS_COOKIE, value: account, url: world.op.issuer }]);
+  await loginAs(context, world, account);
   const page = await context.newPage();
   await page.goto(`${world.baseUrl}/`);
   await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();

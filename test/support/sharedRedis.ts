@@ -7,7 +7,7 @@ const LOCAL_REDIS = 'redis://127.0.0.1:6379';
 /**
  * Real Redis for the tests, chosen in this order: TEST_REDIS_URL or REDIS_URL; the server a
  * developer machine (and CI here) runs on 127.0.0.1:6379; a throw-away container if a Docker engine
- * answers; otherwise a failure that says what to start. Never a fake. (PostgreSQL: testServer.ts.)
+ * answers; otherwise a failure that says what to start. Never a fake. (PostgreSQL: postgresServer.ts.)
  */
 export function redisUrlForTests(): Promise<string> {
   return (chosen ??= choose());

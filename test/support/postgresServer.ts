@@ -8,7 +8,7 @@ import pg from 'pg';
  *  4. otherwise a clear failure saying what to start.
  * The URL is an admin connection: tests create and drop their own databases through it.
  */
-export interface TestServer {
+export interface PostgresServer {
   adminUrl: string;
   source: 'env' | 'local' | 'testcontainers';
   stop(): Promise<void>;
@@ -16,7 +16,7 @@ export interface TestServer {
 
 export const localServerUrl = 'postgres://postgres@127.0.0.1:5432/test';
 
-export async function resolveTestServer(env: NodeJS.ProcessEnv = process.env): Promise<TestServer> {
+export async function resolvePostgresServer(env: NodeJS.ProcessEnv = process.env): Promise<PostgresServer> {
   const fromEnv = env.TEST_DATABASE_URL?.trim() || env.DATABASE_URL?.trim();
   if (fromEnv) {
     const name = env.TEST_DATABASE_URL?.trim() ? 'TEST_DATABASE_URL' : 'DATABASE_URL';
@@ -51,7 +51,7 @@ async function probe(url: string, timeoutMs: number): Promise<string | undefined
   }
 }
 
-async function startContainer(): Promise<TestServer | undefined> {
+async function startContainer(): Promise<PostgresServer | undefined> {
   const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
   try {
     await getContainerRuntimeClient();
