@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { decodeCursor, encodeCursor } from '../board/boardInput.js';
-import { HttpError } from '../http/httpError.js';
-import { liveSessionOf } from '../http/sessionGuard.js';
+import { HttpError } from '../errors.js';
+import { liveSessionOf } from '../sessions/requestSession.js';
 import { auditCauses, type AuditCause } from './auditEntry.js';
 import type { AuditTrail } from './auditTrail.js';
 

@@ -1,9 +1,9 @@
 import { Router, type CookieOptions, type Request, type Response } from 'express';
 import * as client from 'openid-client';
 import type { Config } from '../config.js';
-import { HttpError } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 import type { CsrfGuard } from '../http/csrf.js';
-import { detachSession, sessionOf } from '../http/sessionGuard.js';
+import { detachSession, sessionOf } from '../sessions/requestSession.js';
 import type { Logger } from '../logger.js';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
@@ -132,7 +132,7 @@ async function exchangeCode(
     if (err instanceof client.ClientError) {
       throw new HttpError(400, 'login_failed', `The identity provider's answer failed validation: ${err.message}`, { cause: err });
     }
-    throw new HttpError(503, 'temporarily_unavailable', 'The identity provider could not be reached; try again shortly', { cause: err });
+    throw unavailable('identity provider', err, 'The identity provider could not be reached; try again shortly');
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { authorizationCodeGrant } from 'openid-client';
-import { HttpError } from '../http/httpError.js';
-import { detachSession } from '../http/sessionGuard.js';
+import { HttpError } from '../errors.js';
+import { detachSession } from '../sessions/requestSession.js';
 import { describeError, type Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';

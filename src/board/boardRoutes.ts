@@ -1,6 +1,6 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { HttpError } from '../http/httpError.js';
-import { liveSessionOf } from '../http/sessionGuard.js';
+import { HttpError } from '../errors.js';
+import { liveSessionOf } from '../sessions/requestSession.js';
 import { encodeCursor, parseComment, parseId, parseNewPost, parsePageRequest, parsePostPatch } from './boardInput.js';
 import type { BoardService } from './boardService.js';
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../storage/redisClient.js';
-import { unavailable } from '../http/httpError.js';
+import { unavailable } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 import type { AppEvent, EventBus } from './eventBus.js';
 import { LocalFanout } from './localFanout.js';

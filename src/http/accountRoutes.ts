@@ -3,8 +3,9 @@ import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import { actorOf, type RevokeSessions } from '../sessions/revokeSessions.js';
 import type { CsrfGuard } from './csrf.js';
-import { HttpError } from './httpError.js';
-import { liveSessionOf, sessionOf, type SessionGuard } from './sessionGuard.js';
+import { HttpError } from '../errors.js';
+import { liveSessionOf, sessionOf } from '../sessions/requestSession.js';
+import type { SessionGuard } from './sessionGuard.js';
 
 const MAX_LISTED_SESSIONS = 500;
 

@@ -14,11 +14,12 @@ import { createAccountRouter } from './accountRoutes.js';
 import { createCsrfGuard } from './csrf.js';
 import { createErrorHandler } from './errorHandler.js';
 import { createHealthRouter } from './healthRoutes.js';
-import { HttpError } from './httpError.js';
+import { HttpError } from '../errors.js';
 import { staticHeaders } from './staticHeaders.js';
 import { createRequestLogger } from './requestLogger.js';
 import { createWebRouter } from './webRoutes.js';
-import { createSessionGuard, detachSession, liveSessionOf } from './sessionGuard.js';
+import { detachSession, liveSessionOf } from '../sessions/requestSession.js';
+import { createSessionGuard } from './sessionGuard.js';
 
 /**
  * The HTTP surface, in execution order: request id and access log, metrics, the back-channel

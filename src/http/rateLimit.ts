@@ -4,7 +4,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { RateLimitSettings } from '../config.js';
 import { describeError, type Logger } from '../logger.js';
 import type { RedisConnection } from '../storage/redisClient.js';
-import { HttpError, unavailable } from './httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 
 export interface RateLimits {
   /** `GET /auth/login`, per client address. Fails closed: 503 when the count cannot be kept. */

@@ -1,36 +1,16 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { RequestSession } from '../sessions/authState.js';
+import { sessionOf } from '../sessions/requestSession.js';
 import type { RefreshTokens } from '../sessions/refreshTokens.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import { issuedBeforeNotBefore } from '../sessions/sessionStore.js';
-import { HttpError } from './httpError.js';
+import { HttpError } from '../errors.js';
 
 export interface SessionGuard {
   /** Sets `res.locals.session` for every request that went through express-session. */
   resolveSession: RequestHandler;
   /** 401 unless the session is live: `session_revoked` for a tombstoned cookie, `unauthenticated` otherwise. */
   requireSession: RequestHandler;
-}
-
-export function sessionOf(res: Response): RequestSession {
-  return (res.locals.session as RequestSession | undefined) ?? { state: 'none' };
-}
-
-/**
- * Detaches the session from the request so express-session neither writes it back nor re-sends its
- * cookie: after a logout (the record is gone) or on a stream (which outlives any use of it).
- */
-export function detachSession(req: Request, res: Response): void {
-  // Assigned, not deleted: `delete` would turn these long-lived objects into slower, larger dictionaries.
-  (req as { session?: unknown }).session = undefined;
-  res.locals.session = undefined;
-}
-
-/** The live session of a request that passed `requireSession`. */
-export function liveSessionOf(res: Response): Extract<RequestSession, { state: 'live' }> {
-  const session = sessionOf(res);
-  if (session.state !== 'live') throw new HttpError(401, 'unauthenticated', 'Sign in first');
-  return session;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HttpError } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { ApplyAdminAction } from './adminActions.js';
 import { readBody } from './readBody.js';
@@ -37,7 +37,7 @@ export function createAdminActionHandler(kind: AdminActionKind, deps: { apply: A
       }
       count(err instanceof HttpError && err.status < 500 ? 'invalid' : 'unavailable');
       if (err instanceof SigningKeysUnavailable) {
-        throw new HttpError(503, 'temporarily_unavailable', err.message, { cause: err, headers: { 'Retry-After': '5' } });
+        throw unavailable('signing keys', err, err.message);
       }
       throw err;
     }

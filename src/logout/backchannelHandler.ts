@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HttpError } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { BackchannelLogout } from './backchannelLogout.js';
 import { readForm } from './readForm.js';
@@ -43,7 +43,7 @@ export function createBackchannelHandler(deps: { logout: BackchannelLogout; metr
       }
       count('unavailable');
       if (err instanceof SigningKeysUnavailable) {
-        throw new HttpError(503, 'temporarily_unavailable', err.message, { cause: err, headers: { 'Retry-After': '5' } });
+        throw unavailable('signing keys', err, err.message);
       }
       throw err;
     }

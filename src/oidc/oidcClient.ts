@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import type { JWTVerifyGetKey } from 'jose';
-import { HttpError } from '../http/httpError.js';
+import { unavailable } from '../errors.js';
 import type { Config } from '../config.js';
 import { describeError, type Logger } from '../logger.js';
 import { createClockSkewMonitor } from './clockSkew.js';
@@ -74,9 +74,7 @@ export function createOidcClient(
   void discover(0);
 
   const notReady = () =>
-    new HttpError(503, 'temporarily_unavailable', 'The identity provider is not reachable yet; try again shortly', {
-      headers: { 'Retry-After': '5' },
-    });
+    unavailable('identity provider', undefined, 'The identity provider is not reachable yet; try again shortly');
 
   return {
     issuer: oidc.issuer,

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import session, { Store, type SessionData } from 'express-session';
 import RedisStore from 'connect-redis';
 import type { RedisConnection } from '../storage/redisClient.js';
-import { HttpError, unavailable } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 import { sessionIssuedAt } from '../logout/notBefore.js';
 import type { Tombstones } from './tombstones.js';
 

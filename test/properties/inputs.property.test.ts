@@ -15,7 +15,7 @@ import {
   parsePageRequest,
   parsePostPatch,
 } from '../../src/board/boardInput.js';
-import { HttpError } from '../../src/http/httpError.js';
+import { HttpError } from '../../src/errors.js';
 import { describeError } from '../../src/logger.js';
 import { readForm } from '../../src/logout/readForm.js';
 
