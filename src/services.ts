@@ -22,6 +22,7 @@ import { createOidcClient, type OidcClient } from './oidc/oidcClient.js';
 import { createLivenessMonitor, type LivenessMonitor } from './sessions/livenessMonitor.js';
 import { createLivenessSchedule, type LivenessSchedule } from './sessions/livenessSchedule.js';
 import { createRefreshTokens, type RefreshTokens } from './sessions/refreshTokens.js';
+import { createRevocationOf } from './sessions/revocationOf.js';
 import { createRevokeSessions, type RevokeSessions } from './sessions/revokeSessions.js';
 import { createSessionHandle } from './sessions/sessionHandle.js';
 import { createSessionIndex, type SessionIndex } from './sessions/sessionIndex.js';
@@ -143,9 +144,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     heartbeatMs: config.sse.heartbeatSeconds * 1000,
     retryMs: config.sse.retryMs,
     maxBufferedBytes: config.sse.maxBufferedBytes,
-    // A tombstone wins over a record (a writer that raced the revocation may have put one back).
-    revocationOf: async (sid) =>
-      (await tombstones.get(sid)) ?? ((await store.read(sid)) ? null : { reason: 'expired', at: new Date().toISOString() }),
+    revocationOf: createRevocationOf({ tombstones, store }),
     tombstoneOf: (sid) => tombstones.get(sid),
     log,
     onStreamsChanged: (count) => metrics.sseStreams.set(count),

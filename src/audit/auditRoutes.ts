@@ -50,7 +50,7 @@ export function createAuditRouter(deps: { audit: AuditTrail; requireSession: Req
       limit: limit + 1,
     });
     const page = rows.slice(0, limit);
-    res.set('Cache-Control', 'no-store').json({
+    res.json({
       entries: page.map((entry) => ({
         id: String(entry.id),
         at: entry.at,

@@ -44,7 +44,6 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     path: '/',
   };
   const loginCookies = createLoginCookies(cookiePrefix, cookieOptions);
-  const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
 
   router.get('/auth/login', async (req, res) => {
     const returnTo = resolveReturnTo(req.query.returnTo, frontendUrl)?.href ?? '';
@@ -62,11 +61,10 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     });
     const sealed = await deps.sealer.seal({ state, nonce, codeVerifier, returnTo }, LOGIN_STATE_MAX_AGE_SECONDS);
     loginCookies.issue(req, res, state, sealed, LOGIN_STATE_MAX_AGE_SECONDS);
-    noStore(res).redirect(302, authorizationUrl.href);
+    res.redirect(302, authorizationUrl.href);
   });
 
   router.get('/auth/callback', async (req, res) => {
-    noStore(res);
     const query = req.query as Record<string, unknown>;
     if (typeof query.error === 'string') throw providerError(query.error, query.error_description);
     if (typeof query.state !== 'string' || query.state === '') {
@@ -93,7 +91,6 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
   });
 
   const logout = async (req: Request, res: Response) => {
-    noStore(res);
     const session = sessionOf(res);
     let logoutUrl = config.frontendUrls[0]!.href;
     if (session.state === 'live') {

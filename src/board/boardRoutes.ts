@@ -28,12 +28,6 @@ export function createBoardRouter({ service, requireSession, requireCsrf }: Boar
   const write = [requireSession, requireCsrf, requireJson, express.json({ limit: bodyLimit, strict: true })];
   const remove = [requireSession, requireCsrf];
 
-  // Bodies carry per-viewer fields (canEdit): never let a shared cache keep them.
-  router.use(['/api/posts', '/api/comments'], (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
-
   router.get('/api/posts', requireSession, async (req, res) => {
     const page = parsePageRequest(req.query as Record<string, unknown>);
     const result = await service.listPosts(liveSessionOf(res).auth, page);

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { unsign } from 'cookie-signature';
-import type { RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { SessionData } from 'express-session';
 import { requestIdOf } from '../http/requestLogger.js';
 import type { RequestSession } from '../sessions/authState.js';
+import { detachSession, liveSessionOf } from '../sessions/requestSession.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SseHub } from './sseHub.js';
 
@@ -74,6 +75,28 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamR
       Promise.resolve(deps.resolveSession(request as never, response as never, decided)).catch(decided);
     });
   };
+}
+
+/**
+ * `GET /api/events` through Express, behind CORS and the session layer: every case the fast path
+ * above falls back on (401 `session_revoked` or `unauthenticated`, 503 from the bus), and any stream
+ * it did not open. Mounted before the document security headers: a stream is never rendered, and
+ * helmet's dozen headers, held by each of thousands of long-lived responses, cost ~3.5 KB apiece.
+ * HEAD gets the stream's headers and no stream: Node sends nothing for a HEAD until the response
+ * ends, so a stream opened for one would hold a subscription for a client that never reads.
+ */
+export function createEventStreamRouter(deps: { requireSession: RequestHandler; hub: SseHub }): Router {
+  const router = Router();
+  router.head('/api/events', deps.requireSession, (_req, res) => {
+    res.status(200).type('text/event-stream').end();
+  });
+  router.get('/api/events', deps.requireSession, async (req, res) => {
+    const { sid, handle, auth } = liveSessionOf(res);
+    // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
+    detachSession(req, res);
+    await deps.hub.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
+  });
+  return router;
 }
 
 function isEventsPath(url: string | undefined): boolean {

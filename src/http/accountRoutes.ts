@@ -23,12 +23,11 @@ export function createAccountRouter(deps: {
   const { requireSession } = deps.guard;
 
   router.get('/api/user', requireSession, (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ user: liveSessionOf(res).auth.user });
+    res.json({ user: liveSessionOf(res).auth.user });
   });
 
   router.get('/api/session-status', (_req, res) => {
     const session = sessionOf(res);
-    res.set('Cache-Control', 'no-store');
     if (session.state === 'live') res.json({ authenticated: true, sessionActive: true });
     else if (session.state === 'revoked') res.json({ authenticated: true, sessionActive: false, reason: session.revocation.reason });
     else res.json({ authenticated: false, sessionActive: false });
@@ -49,7 +48,7 @@ export function createAccountRouter(deps: {
   router.get('/api/sessions', requireSession, async (req, res) => {
     const session = liveSessionOf(res);
     const sessions = await visibleSessions(session, req.query.all === 'true');
-    res.set('Cache-Control', 'no-store').json({
+    res.json({
       sessions: sessions
         .map(({ sid, auth }) => ({
           sessionId: deps.handleOf(sid),
@@ -68,7 +67,7 @@ export function createAccountRouter(deps: {
     const target = (await visibleSessions(session, isModerator)).find(({ sid }) => deps.handleOf(sid) === req.params.sessionId);
     if (!target) throw new HttpError(404, 'not_found', 'No live session of yours has that id');
     await deps.revoke([target.sid], 'revoked', actorOf(session.auth));
-    res.set('Cache-Control', 'no-store').json({ revoked: req.params.sessionId });
+    res.json({ revoked: req.params.sessionId });
   });
 
   return router;

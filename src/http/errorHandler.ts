@@ -25,8 +25,8 @@ export function createErrorHandler(log: Logger): ErrorRequestHandler {
       if (!res.writableEnded) res.destroy();
       return;
     }
-    res.status(error.status);
-    res.set('Cache-Control', 'no-store');
+    // Errors are answers of the moment, whichever route failed: never cached.
+    res.status(error.status).set('Cache-Control', 'no-store');
     if (error.headers) res.set(error.headers);
     if (prefersHtml(req)) {
       res.type('html').send(errorPage(error));

@@ -18,7 +18,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export function createAdminActionHandler(kind: AdminActionKind, deps: { apply: ApplyAdminAction; metrics: Metrics }): RequestHandler {
   const count = (result: string) => deps.metrics.adminActions.inc({ action: kind, result });
   return async (req, res) => {
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    // Cache-Control: no-store is set where the route is mounted (app.ts); Pragma for HTTP/1.0 caches (§2.8).
+    res.set('Pragma', 'no-cache');
     try {
       const type = req.headers['content-type'] ?? '';
       if (!/^(text\/plain|application\/jose)\s*(;|$)/i.test(type)) {

@@ -20,7 +20,8 @@ export function createBackchannelHandler(deps: { logout: BackchannelLogout; metr
   const count = (result: string) => deps.metrics.backchannel.inc({ result });
 
   return async (req, res) => {
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    // Cache-Control: no-store is set where the route is mounted (app.ts); Pragma for HTTP/1.0 caches (§2.8).
+    res.set('Pragma', 'no-cache');
     let tokens: string[];
     try {
       tokens = (await readForm(req, BODY_LIMIT_BYTES)).getAll('logout_token');

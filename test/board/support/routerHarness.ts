@@ -3,6 +3,7 @@ import express, { type RequestHandler } from 'express';
 import { createBoardRouter } from '../../../src/board/boardRoutes.js';
 import type { BoardService } from '../../../src/board/boardService.js';
 import { createErrorHandler } from '../../../src/http/errorHandler.js';
+import { noStore } from '../../../src/http/noStore.js';
 import { createLogger } from '../../../src/logger.js';
 import type { AuthState, RequestSession } from '../../../src/sessions/authState.js';
 
@@ -37,6 +38,7 @@ const standInCsrf: RequestHandler = (req, res, next) => {
 
 export async function startRouterHarness(service: BoardService, users: Record<string, AuthState>): Promise<RouterHarness> {
   const app = express();
+  app.use('/api', noStore); // as app.ts mounts it in front of every /api route
   app.use(createBoardRouter({ service, requireSession: standInSession(users), requireCsrf: standInCsrf }));
   app.use(createErrorHandler(createLogger({ level: 'silent' })));
   const server = app.listen(0, '127.0.0.1');
