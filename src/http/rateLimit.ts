@@ -3,6 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitSettings } from '../config.js';
 import { describeError, type Logger } from '../logger.js';
+import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';
 import { HttpError, unavailable } from '../errors.js';
 
@@ -44,6 +45,7 @@ export function createRateLimits(deps: {
   onLimited?: (route: Route) => void;
 }): RateLimits {
   const { settings } = deps;
+  const keys = redisKeys(deps.prefix);
   const providers = new BlockList();
   for (const entry of settings.providerAddresses) {
     const [address, bits] = entry.split('/') as [string, string | undefined];
@@ -53,8 +55,9 @@ export function createRateLimits(deps: {
   }
   const isProvider = (address: string) => providers.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
 
-  const limiterFor = (route: Route, points: number): RateLimiterAbstract => {
-    const options = { keyPrefix: `${deps.prefix}rl:${route}`, points, duration: settings.windowSeconds };
+  const limiterFor = (points: number): RateLimiterAbstract => {
+    // The whole key comes from redisKeys; an empty keyPrefix keeps the limiter from adding its own.
+    const options = { keyPrefix: '', points, duration: settings.windowSeconds };
     return deps.redis
       ? new RateLimiterRedis({ ...options, storeClient: deps.redis, rejectIfRedisNotReady: true })
       : new RateLimiterMemory(options);
@@ -70,12 +73,13 @@ export function createRateLimits(deps: {
 
   const handler = (route: Route, points: number, failOpen: boolean, exempt: (address: string) => boolean = () => false): RequestHandler => {
     if (points === 0) return (_req, _res, next) => next();
-    const limiter = limiterFor(route, points);
+    const limiter = limiterFor(points);
+    const keyOf = (address: string) => keys.rateLimit(route, address);
     return async (req, _res, next) => {
       const address = clientAddress(req);
       if (exempt(address)) return next();
       try {
-        await limiter.consume(address);
+        await limiter.consume(keyOf(address));
       } catch (outcome) {
         if (outcome instanceof RateLimiterRes) throw tooMany(route, outcome);
         deps.log.warn({ route, failOpen, err: describeError(outcome) }, 'rate limiter could not count a request');
@@ -91,20 +95,21 @@ export function createRateLimits(deps: {
   // an address that sends garbage and never the provider's valid tokens.
   const refusedOnly = (route: Route, points: number, exempt: (address: string) => boolean): RequestHandler => {
     if (points === 0) return (_req, _res, next) => next();
-    const limiter = limiterFor(route, points);
+    const limiter = limiterFor(points);
+    const keyOf = (address: string) => keys.rateLimit(route, address);
     return async (req, res, next) => {
       const address = clientAddress(req);
       if (exempt(address)) return next();
       let spent: RateLimiterRes | null = null;
       try {
-        spent = await limiter.get(address);
+        spent = await limiter.get(keyOf(address));
       } catch (err) {
         deps.log.warn({ route, failOpen: true, err: describeError(err) }, 'rate limiter could not count a request');
       }
       if (spent && spent.consumedPoints >= points) throw tooMany(route, spent);
       res.once('finish', () => {
         if (res.statusCode !== 400) return;
-        limiter.penalty(address, 1).catch((err: unknown) => {
+        limiter.penalty(keyOf(address), 1).catch((err: unknown) => {
           deps.log.warn({ route, err: describeError(err) }, 'rate limiter could not count a refused request');
         });
       });

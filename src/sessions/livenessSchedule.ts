@@ -1,3 +1,4 @@
+import { redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 
 /**
@@ -12,7 +13,7 @@ export interface LivenessSchedule {
 }
 
 export function createLivenessSchedule(kv: Kv, prefix: string): LivenessSchedule {
-  const key = `${prefix}liveness`;
+  const key = redisKeys(prefix).livenessSchedule;
   return {
     track: (sid, dueAt) => kv.zadd(key, sid, dueAt),
     untrack: (sid) => kv.zrem(key, sid),

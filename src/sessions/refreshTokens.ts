@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import { describeError, type Logger } from '../logger.js';
+import { redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 import type { RevokeSessions } from './revokeSessions.js';
 import type { SessionStore } from './sessionStore.js';
@@ -46,7 +47,7 @@ export interface RefreshDeps {
  * while we talk to the provider wins (checked before the write, and by the store after it).
  */
 export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
-  const lockKey = (sid: string) => `${deps.prefix}lock:refresh:${sid}`;
+  const lockKey = redisKeys(deps.prefix).refreshLock;
 
   const refresh = async (sid: string, force: boolean): Promise<RefreshOutcome> => {
     const data = await deps.store.read(sid);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { keyDigest, redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 
 export interface IndexEntry {
@@ -28,9 +28,10 @@ export interface SessionIndex {
 const MAX_PER_LOOKUP = 10_000;
 
 export function createSessionIndex(kv: Kv, prefix: string, now: () => number = Date.now): SessionIndex {
-  const userKey = (issuer: string, sub: string) => `${prefix}idx:user:${digest(issuer, sub)}`;
-  const providerKey = (issuer: string, providerSid: string) => `${prefix}idx:psid:${digest(issuer, providerSid)}`;
-  const allKey = `${prefix}idx:all`;
+  const keys = redisKeys(prefix);
+  const userKey = (issuer: string, sub: string) => keys.userIndex(keyDigest(issuer, sub));
+  const providerKey = (issuer: string, providerSid: string) => keys.providerSessionIndex(keyDigest(issuer, providerSid));
+  const allKey = keys.allSessionsIndex;
   const keysOf = (entry: Omit<IndexEntry, 'expiresAt'>) => [
     userKey(entry.issuer, entry.sub),
     allKey,
@@ -50,9 +51,4 @@ export function createSessionIndex(kv: Kv, prefix: string, now: () => number = D
     byUser: (issuer, sub) => live(userKey(issuer, sub)),
     all: (limit) => live(allKey, limit),
   };
-}
-
-/** Key names carry a digest, never a raw subject or provider session id. */
-function digest(issuer: string, id: string): string {
-  return createHash('sha256').update(`${issuer}\n${id}`).digest('base64url').slice(0, 32);
 }

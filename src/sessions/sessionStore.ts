@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import session, { Store, type SessionData } from 'express-session';
 import RedisStore from 'connect-redis';
+import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';
 import { HttpError, unavailable } from '../errors.js';
 import { sessionIssuedAt } from '../logout/notBefore.js';
@@ -194,15 +195,15 @@ export function createSessionStore(options: {
   const slackMs = renewalSlackMs(idleMs);
   const { redis } = options;
   if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, { idleMs, slackMs }, options.notBefore);
-  const prefix = `${options.prefix}sess:`;
+  const keyOf = redisKeys(options.prefix).session;
   // A function, so connect-redis never derives the TTL from the cookie (which carries the absolute end).
   const ttlSeconds = () => (idleMs + slackMs) / 1000;
-  return new SessionStore(new RedisStore({ client: redis, prefix, ttl: ttlSeconds }), options.tombstones, {
+  return new SessionStore(new RedisStore({ client: redis, prefix: keyOf(''), ttl: ttlSeconds }), options.tombstones, {
     idleMs,
     slackMs,
     remainingMs: async (sid) => {
       try {
-        return await redis.pttl(`${prefix}${sid}`);
+        return await redis.pttl(keyOf(sid));
       } catch (err) {
         throw unavailable('Redis', err);
       }

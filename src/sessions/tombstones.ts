@@ -1,3 +1,4 @@
+import { redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 import type { Revocation } from './authState.js';
 
@@ -11,7 +12,7 @@ export interface Tombstones {
 }
 
 export function createTombstones(kv: Kv, prefix: string): Tombstones {
-  const key = (sid: string) => `${prefix}tomb:${sid}`;
+  const key = redisKeys(prefix).tombstone;
   return {
     async put(sid, revocation, ttlMs) {
       await kv.set(key(sid), JSON.stringify(revocation), ttlMs);
