@@ -17,7 +17,7 @@ import { createBackchannelLogout, type BackchannelLogout } from './logout/backch
 import { createAdminActions, type ApplyAdminAction } from './logout/adminActions.js';
 import { createIssuerNotBefore, type IssuerNotBefore } from './logout/notBefore.js';
 import { createReplayCache } from './logout/replayCache.js';
-import { createUserRecheck, type UserRecheck } from './logout/userRecheck.js';
+import { createUserRecheck } from './logout/userRecheck.js';
 import { createOidcClient, type OidcClient } from './oidc/oidcClient.js';
 import { createLivenessMonitor, type LivenessMonitor } from './sessions/livenessMonitor.js';
 import { createLivenessSchedule, type LivenessSchedule } from './sessions/livenessSchedule.js';
@@ -27,8 +27,7 @@ import { createRevokeSessions, type RevokeSessions } from './sessions/revokeSess
 import { createSessionHandle } from './sessions/sessionHandle.js';
 import { createSessionIndex, type SessionIndex } from './sessions/sessionIndex.js';
 import { createSessionStore, type SessionStore } from './sessions/sessionStore.js';
-import { createTombstones, type Tombstones } from './sessions/tombstones.js';
-import type { Kv } from './storage/kv.js';
+import { createTombstones } from './sessions/tombstones.js';
 import { createMemoryKv } from './storage/memoryKv.js';
 import { createRedisClient, createRedisSubscriber, type RedisConnection } from './storage/redisClient.js';
 import { createRedisKv } from './storage/redisKv.js';
@@ -37,11 +36,9 @@ export interface Services {
   config: Config;
   log: Logger;
   metrics: Metrics;
-  kv: Kv;
   bus: EventBus;
   oidc: OidcClient;
   store: SessionStore;
-  tombstones: Tombstones;
   index: SessionIndex;
   schedule: LivenessSchedule;
   handleOf: (sid: string) => string;
@@ -52,7 +49,6 @@ export interface Services {
   backchannelLogout: BackchannelLogout;
   adminActions: ApplyAdminAction;
   notBefore: IssuerNotBefore;
-  userRecheck: UserRecheck;
   sse: SseHub;
   board: Board;
   audit: AuditTrail;
@@ -194,11 +190,9 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     config,
     log,
     metrics,
-    kv,
     bus,
     oidc,
     store,
-    tombstones,
     index,
     schedule,
     handleOf,
@@ -209,7 +203,6 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     backchannelLogout,
     adminActions,
     notBefore,
-    userRecheck,
     sse,
     board,
     audit,

@@ -4,6 +4,7 @@ import { HttpError } from '../errors.js';
 import { detachSession } from '../sessions/requestSession.js';
 import { describeError, type Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
+import { identityOf, type ExternalIdentity } from '../sessions/externalIdentity.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
@@ -11,16 +12,8 @@ import { toTokenSet } from '../sessions/tokenSet.js';
 import { userFromClaims } from '../sessions/userFromClaims.js';
 import type { Config } from '../config.js';
 
-export interface ProvisionedIdentity {
-  issuer: string;
-  sub: string;
-  username: string;
-  name: string;
-  email: string | null;
-}
-
 /** Just-in-time user provisioning (the board's users table); failures must not block sign-in. */
-export type ProvisionUser = (identity: ProvisionedIdentity) => Promise<void>;
+export type ProvisionUser = (identity: ExternalIdentity) => Promise<void>;
 
 type TokenResponse = Awaited<ReturnType<typeof authorizationCodeGrant>>;
 
@@ -70,7 +63,7 @@ export async function completeLogin(
     await deps.schedule.track(sid, now + sessionConfig.livenessIntervalSeconds * 1000);
   }
   await deps
-    .provisionUser({ issuer: auth.issuer, sub: auth.sub, username: auth.user.username, name: auth.user.name, email: auth.user.email })
+    .provisionUser(identityOf(auth))
     .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'user provisioning failed; sign-in continues'));
   // The store re-checks revocation after writing: a back-channel logout for this provider session
   // that found `sid` in the index meanwhile makes the save fail with 401 session_revoked.

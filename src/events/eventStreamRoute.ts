@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseCookies } from 'cookie';
 import { unsign } from 'cookie-signature';
 import { Router, type RequestHandler } from 'express';
 import type { SessionData } from 'express-session';
@@ -105,25 +106,16 @@ function isEventsPath(url: string | undefined): boolean {
 
 /**
  * The session id in a signed express-session cookie (`s:<id>.<HMAC>`, URI-encoded) verified against
- * each secret, or undefined. The first cookie of that name counts, as in express-session.
+ * each secret, or undefined. Parsed by the `cookie` package, as express-session does: the first
+ * cookie of that name counts.
  */
 function sessionIdOf(header: string | undefined, name: string, secrets: readonly string[]): string | undefined {
   if (!header) return undefined;
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
-    let value: string;
-    try {
-      value = decodeURIComponent(pair.slice(eq + 1).trim());
-    } catch {
-      return undefined;
-    }
-    if (!value.startsWith('s:')) return undefined;
-    for (const secret of secrets) {
-      const sid = unsign(value.slice(2), secret);
-      if (sid !== false) return sid;
-    }
-    return undefined;
+  const value = parseCookies(header)[name];
+  if (!value?.startsWith('s:')) return undefined;
+  for (const secret of secrets) {
+    const sid = unsign(value.slice(2), secret);
+    if (sid !== false) return sid;
   }
   return undefined;
 }

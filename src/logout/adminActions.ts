@@ -37,8 +37,6 @@ export function createAdminActions(deps: {
   concurrency?: number;
 }): ApplyAdminAction {
   const concurrency = deps.concurrency ?? 32;
-  let issuer: string | undefined;
-
   /** Sessions of `iss` whose tokens were issued before `notBefore` (epoch s), or in that second too when `sameSecond`. */
   const issuedBefore = async (iss: string, notBefore: number, sameSecond: boolean): Promise<string[]> => {
     const sids = await deps.index.all(MAX_SWEPT_SESSIONS);
@@ -56,7 +54,7 @@ export function createAdminActions(deps: {
   };
 
   return async (kind, token) => {
-    issuer ??= deps.oidc.configuration().serverMetadata().issuer;
+    const issuer = deps.oidc.issuer();
     const action = await verifyAdminAction(token, {
       clientId: deps.clientId,
       algorithm: deps.algorithm,
@@ -66,7 +64,7 @@ export function createAdminActions(deps: {
     });
     if (await deps.replay.seen(issuer, action.id)) throw new InvalidAdminAction('this id was already used (replay)');
 
-    const named = await Promise.all(action.keycloakSessionIds.map((sid) => deps.index.byProviderSession(issuer!, sid)));
+    const named = await Promise.all(action.keycloakSessionIds.map((sid) => deps.index.byProviderSession(issuer, sid)));
     const sids = named.flat();
     if (action.notBefore > 0) {
       await deps.notBefore.raise(issuer, action.notBefore);

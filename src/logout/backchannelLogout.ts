@@ -27,11 +27,9 @@ export function createBackchannelLogout(deps: {
   recheck: UserRecheck;
   log: Logger;
 }): BackchannelLogout {
-  let issuer: string | undefined;
   return async (logoutToken) => {
-    issuer ??= deps.oidc.configuration().serverMetadata().issuer;
     const claims = await verifyLogoutToken(logoutToken, {
-      issuer,
+      issuer: deps.oidc.issuer(),
       audience: deps.clientId,
       algorithm: deps.algorithm,
       keys: deps.oidc.signingKeys(),

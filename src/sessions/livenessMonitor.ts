@@ -7,7 +7,7 @@ import type { SessionStore } from './sessionStore.js';
 export interface LivenessMonitor {
   start(): void;
   stop(): Promise<void>;
-  /** One round: check every session that is due. Exposed for tests and benchmarks. */
+  /** One round: check every session that is due (what each tick runs; a round still running is shared). Exposed for tests. */
   runOnce(): Promise<number>;
   /**
    * Checks these sessions against the provider now, whatever their schedule (a forced refresh-token

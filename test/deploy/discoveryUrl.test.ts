@@ -73,7 +73,7 @@ describe('discovery at a URL other than the issuer (real OpenID Provider)', () =
       await oidc.whenReady();
       const metadata = oidc.configuration().serverMetadata();
       expect(metadata.issuer).toBe(provider.issuer);
-      expect(oidc.issuer).toBe(provider.issuer);
+      expect(oidc.issuer()).toBe(provider.issuer);
     } finally {
       oidc.stop();
     }

@@ -11,7 +11,7 @@ export interface TestDatabase {
 
 declare module 'vitest' {
   interface ProvidedContext {
-    /** Set by test/db/globalSetup.ts when the config uses it: one server (or container) for all files. */
+    /** Set by test/support/postgresGlobalSetup.ts when the config uses it: one server (or container) for all files. */
     testDatabaseUrl?: string;
   }
 }
