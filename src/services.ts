@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
+import type { Config } from './config/loadConfig.js';
 import type { Logger } from './logger.js';
 import { createAuditRepository } from './audit/auditRepository.js';
 import { createAuditTrail, type AuditTrail } from './audit/auditTrail.js';

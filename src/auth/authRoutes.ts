@@ -1,6 +1,6 @@
 import { Router, type CookieOptions, type Request, type Response } from 'express';
 import * as client from 'openid-client';
-import type { Config } from '../config.js';
+import type { Config } from '../config/loadConfig.js';
 import { HttpError, unavailable } from '../errors.js';
 import type { CsrfGuard } from '../http/csrf.js';
 import { detachSession, sessionOf } from '../sessions/requestSession.js';

@@ -10,7 +10,7 @@ import type { SessionIndex } from '../sessions/sessionIndex.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import { toTokenSet } from '../sessions/tokenSet.js';
 import { userFromClaims } from '../sessions/userFromClaims.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/loadConfig.js';
 
 /** Just-in-time user provisioning (the board's users table); failures must not block sign-in. */
 export type ProvisionUser = (identity: ExternalIdentity) => Promise<void>;

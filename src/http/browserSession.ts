@@ -1,7 +1,7 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import session from 'express-session';
-import type { Config } from '../config.js';
+import type { Config } from '../config/loadConfig.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 
 /**

@@ -1,7 +1,7 @@
 import { BlockList, isIPv4 } from 'node:net';
 import type { Request, RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RateLimitSettings } from '../config.js';
+import type { RateLimitSettings } from '../config/rateLimitConfig.js';
 import { describeError, type Logger } from '../logger.js';
 import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';

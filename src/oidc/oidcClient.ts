@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import type { JWTVerifyGetKey } from 'jose';
 import { unavailable } from '../errors.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/loadConfig.js';
 import { describeError, type Logger } from '../logger.js';
 import { createClockSkewMonitor } from './clockSkew.js';
 import { createSigningKeys } from './signingKeys.js';
