@@ -55,12 +55,18 @@ export function createRateLimits(deps: {
   }
   const isProvider = (address: string) => providers.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
 
-  const limiterFor = (points: number): RateLimiterAbstract => {
+  /** The route's limiter, counting per client address under `keys.rateLimit(route, address)`. */
+  const limiterFor = (route: Route, points: number) => {
     // The whole key comes from redisKeys; an empty keyPrefix keeps the limiter from adding its own.
     const options = { keyPrefix: '', points, duration: settings.windowSeconds };
-    return deps.redis
+    const limiter: RateLimiterAbstract = deps.redis
       ? new RateLimiterRedis({ ...options, storeClient: deps.redis, rejectIfRedisNotReady: true })
       : new RateLimiterMemory(options);
+    return {
+      consume: (address: string) => limiter.consume(keys.rateLimit(route, address)),
+      get: (address: string) => limiter.get(keys.rateLimit(route, address)),
+      penalty: (address: string, points: number) => limiter.penalty(keys.rateLimit(route, address), points),
+    };
   };
 
   const tooMany = (route: Route, outcome: RateLimiterRes): HttpError => {
@@ -73,13 +79,12 @@ export function createRateLimits(deps: {
 
   const handler = (route: Route, points: number, failOpen: boolean, exempt: (address: string) => boolean = () => false): RequestHandler => {
     if (points === 0) return (_req, _res, next) => next();
-    const limiter = limiterFor(points);
-    const keyOf = (address: string) => keys.rateLimit(route, address);
+    const limiter = limiterFor(route, points);
     return async (req, _res, next) => {
       const address = clientAddress(req);
       if (exempt(address)) return next();
       try {
-        await limiter.consume(keyOf(address));
+        await limiter.consume(address);
       } catch (outcome) {
         if (outcome instanceof RateLimiterRes) throw tooMany(route, outcome);
         deps.log.warn({ route, failOpen, err: describeError(outcome) }, 'rate limiter could not count a request');
@@ -95,21 +100,20 @@ export function createRateLimits(deps: {
   // an address that sends garbage and never the provider's valid tokens.
   const refusedOnly = (route: Route, points: number, exempt: (address: string) => boolean): RequestHandler => {
     if (points === 0) return (_req, _res, next) => next();
-    const limiter = limiterFor(points);
-    const keyOf = (address: string) => keys.rateLimit(route, address);
+    const limiter = limiterFor(route, points);
     return async (req, res, next) => {
       const address = clientAddress(req);
       if (exempt(address)) return next();
       let spent: RateLimiterRes | null = null;
       try {
-        spent = await limiter.get(keyOf(address));
+        spent = await limiter.get(address);
       } catch (err) {
         deps.log.warn({ route, failOpen: true, err: describeError(err) }, 'rate limiter could not count a request');
       }
       if (spent && spent.consumedPoints >= points) throw tooMany(route, spent);
       res.once('finish', () => {
         if (res.statusCode !== 400) return;
-        limiter.penalty(keyOf(address), 1).catch((err: unknown) => {
+        limiter.penalty(address, 1).catch((err: unknown) => {
           deps.log.warn({ route, err: describeError(err) }, 'rate limiter could not count a refused request');
         });
       });
