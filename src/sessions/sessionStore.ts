@@ -42,7 +42,7 @@ export function issuedBeforeNotBefore(session: object): boolean {
 }
 
 /** Renewal slack for an idle timeout: a tenth of it, between 1 s and 60 s. */
-export function renewalSlackMs(idleMs: number): number {
+function renewalSlackMs(idleMs: number): number {
   return Math.min(60_000, Math.max(1_000, Math.floor(idleMs / 10_000) * 1000));
 }
 

@@ -34,8 +34,6 @@ export function redisKeys(prefix: string) {
   } as const;
 }
 
-export type RedisKeys = ReturnType<typeof redisKeys>;
-
 /** SHA-256 of the parts joined by newlines, base64url, first 32 characters: the `h(…)` of key names. */
 export function keyDigest(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 32);
