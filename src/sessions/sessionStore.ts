@@ -4,7 +4,7 @@ import RedisStore from 'connect-redis';
 import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';
 import { HttpError, unavailable } from '../errors.js';
-import { sessionIssuedAt } from '../logout/notBefore.js';
+import { sessionIssuedAt } from '../backchannel/notBefore.js';
 import type { Tombstones } from './tombstones.js';
 
 type Callback<T = void> = (err?: unknown, value?: T | null) => void;

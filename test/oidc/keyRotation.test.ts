@@ -4,7 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { createLogger } from '../../src/logger.js';
-import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutToken, verifyLogoutToken } from '../../src/logout/verifyLogoutToken.js';
+import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutToken, verifyLogoutToken } from '../../src/backchannel/verifyLogoutToken.js';
 import { createOidcClient, type OidcClient } from '../../src/oidc/oidcClient.js';
 import { createSigningKeys } from '../../src/oidc/signingKeys.js';
 

@@ -6,7 +6,7 @@ import {
   InvalidLogoutToken,
   verifyLogoutToken,
   type LogoutTokenPolicy,
-} from '../../src/logout/verifyLogoutToken.js';
+} from '../../src/backchannel/verifyLogoutToken.js';
 
 const ISSUER = 'https://idp.example.test/realms/board';
 const CLIENT_ID = 'board-bff';

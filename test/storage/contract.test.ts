@@ -5,8 +5,8 @@ import { createEvent, type AppEvent, type EventBus } from '../../src/events/even
 import { createMemoryBus } from '../../src/events/memoryBus.js';
 import { createRedisBus } from '../../src/events/redisBus.js';
 import { createLogger } from '../../src/logger.js';
-import { createIssuerNotBefore } from '../../src/logout/notBefore.js';
-import { createReplayCache } from '../../src/logout/replayCache.js';
+import { createIssuerNotBefore } from '../../src/backchannel/notBefore.js';
+import { createReplayCache } from '../../src/backchannel/replayCache.js';
 import { createSessionIndex } from '../../src/sessions/sessionIndex.js';
 import { createSessionStore, type SessionStore } from '../../src/sessions/sessionStore.js';
 import { createTombstones } from '../../src/sessions/tombstones.js';

@@ -8,7 +8,7 @@ import {
   SigningKeysUnavailable,
   verifyLogoutToken,
   type LogoutTokenPolicy,
-} from '../../src/logout/verifyLogoutToken.js';
+} from '../../src/backchannel/verifyLogoutToken.js';
 
 const ISSUER = 'https://idp.example.test/realms/board';
 const CLIENT_ID = 'board-bff';
