@@ -4,8 +4,7 @@ import { unsign } from 'cookie-signature';
 import { Router, type RequestHandler } from 'express';
 import type { SessionData } from 'express-session';
 import { requestIdOf } from '../http/requestLogger.js';
-import type { RequestSession } from '../sessions/authState.js';
-import { detachSession, liveSessionOf } from '../sessions/requestSession.js';
+import { detachSession, liveSessionOf, type RequestSession } from '../sessions/requestSession.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SseHub } from './sseHub.js';
 

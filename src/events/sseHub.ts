@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError, type Logger } from '../logger.js';
-import type { Revocation } from '../sessions/authState.js';
+import type { Revocation } from '../sessions/revocation.js';
 import { createEvent, topics, type AppEvent, type EventBus, type Listener } from './eventBus.js';
 
 export interface SseHub {

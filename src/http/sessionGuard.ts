@@ -1,6 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { RequestSession } from '../sessions/authState.js';
-import { sessionOf } from '../sessions/requestSession.js';
+import { sessionOf, type RequestSession } from '../sessions/requestSession.js';
 import type { RefreshTokens } from '../sessions/refreshTokens.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import { issuedBeforeNotBefore } from '../sessions/sessionStore.js';

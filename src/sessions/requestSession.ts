@@ -1,6 +1,16 @@
 import type { Request, Response } from 'express';
 import { HttpError } from '../errors.js';
-import type { RequestSession } from './authState.js';
+import type { AuthState } from './authState.js';
+import type { Revocation } from './revocation.js';
+
+/**
+ * A request's session as resolved by the session guard (`res.locals.session`):
+ * live, revoked (a tombstone answered for the cookie), or none.
+ */
+export type RequestSession =
+  | { state: 'live'; sid: string; handle: string; auth: AuthState }
+  | { state: 'revoked'; revocation: Revocation }
+  | { state: 'none' };
 
 /** The request's session as the session guard resolved it (`res.locals.session`); `none` before that. */
 export function sessionOf(res: Response): RequestSession {

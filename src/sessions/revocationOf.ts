@@ -1,4 +1,4 @@
-import type { Revocation } from './authState.js';
+import type { Revocation } from './revocation.js';
 import type { SessionStore } from './sessionStore.js';
 import type { Tombstones } from './tombstones.js';
 

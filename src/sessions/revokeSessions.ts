@@ -1,6 +1,7 @@
 import { createEvent, topics, type EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logger.js';
-import type { AuthState, RevocationReason } from './authState.js';
+import type { AuthState } from './authState.js';
+import type { RevocationReason } from './revocation.js';
 import type { LivenessSchedule } from './livenessSchedule.js';
 import type { SessionIndex } from './sessionIndex.js';
 import type { SessionStore } from './sessionStore.js';

@@ -1,6 +1,6 @@
 import { redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
-import type { Revocation } from './authState.js';
+import type { Revocation } from './revocation.js';
 
 /**
  * What remains of a revoked session: the reason, under the app's session id (never the provider's

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/events/memoryBus.js';
 import { createSseHub, type SseHub } from '../../src/events/sseHub.js';
 import { createLogger } from '../../src/logger.js';
-import type { Revocation } from '../../src/sessions/authState.js';
+import type { Revocation } from '../../src/sessions/revocation.js';
 import { openSse } from '../support/sseClient.js';
 
 const log = createLogger({ level: 'silent' });

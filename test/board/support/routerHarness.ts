@@ -5,7 +5,8 @@ import type { BoardService } from '../../../src/board/boardService.js';
 import { createErrorHandler } from '../../../src/http/errorHandler.js';
 import { noStore } from '../../../src/http/noStore.js';
 import { createLogger } from '../../../src/logger.js';
-import type { AuthState, RequestSession } from '../../../src/sessions/authState.js';
+import type { AuthState } from '../../../src/sessions/authState.js';
+import type { RequestSession } from '../../../src/sessions/requestSession.js';
 
 /**
  * Router unit-test harness: the board router on a bare Express app with the real error handler and
