@@ -41,7 +41,7 @@ export interface Services {
   store: SessionStore;
   index: SessionIndex;
   schedule: LivenessSchedule;
-  handleOf: (sid: string) => string;
+  handleOf: (sessionId: string) => string;
   sealer: LoginStateSealer;
   revoke: RevokeSessions;
   refresh: RefreshTokens;
@@ -141,7 +141,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     retryMs: config.sse.retryMs,
     maxBufferedBytes: config.sse.maxBufferedBytes,
     revocationOf: createRevocationOf({ tombstones, store }),
-    tombstoneOf: (sid) => tombstones.get(sid),
+    tombstoneOf: (sessionId) => tombstones.get(sessionId),
     log,
     onStreamsChanged: (count) => metrics.sseStreams.set(count),
     onDropped: () => metrics.sseDropped.inc(),

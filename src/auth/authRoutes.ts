@@ -85,7 +85,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     const issuedAt = tokens.claims()?.iat;
     if (issuedAt !== undefined) deps.oidc.observeIssuedAt(issuedAt);
     const previous = sessionOf(res);
-    if (previous.state === 'live') await deps.revoke([previous.sid], 'logout', actorOf(previous.auth));
+    if (previous.state === 'live') await deps.revoke([previous.sessionId], 'logout', actorOf(previous.auth));
     await completeLogin(req, res, tokens, deps);
     res.redirect(302, afterLoginTarget(login.returnTo, frontendUrl));
   });
@@ -95,7 +95,7 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     let logoutUrl = config.frontendUrls[0]!.href;
     if (session.state === 'live') {
       logoutUrl = endSessionUrl(deps, session.auth.tokens.idToken) ?? logoutUrl;
-      await deps.revoke([session.sid], 'logout', actorOf(session.auth));
+      await deps.revoke([session.sessionId], 'logout', actorOf(session.auth));
     }
     detachSession(req, res);
     res.clearCookie(config.session.cookieName, cookieOptions);

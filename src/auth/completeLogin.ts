@@ -52,15 +52,15 @@ export async function completeLogin(
   };
 
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-  const sid = req.sessionID;
+  const sessionId = req.sessionID;
   req.session.auth = auth;
   // The cookie lives to the absolute end and is sent once: the idle timeout is the record's TTL in
   // the store, renewed there (SessionStore), so responses need not re-sign and re-send the cookie.
   req.session.cookie.expires = new Date(auth.absoluteExpiresAt);
 
-  await deps.index.add({ sid, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid, expiresAt: auth.absoluteExpiresAt });
+  await deps.index.add({ sessionId, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid, expiresAt: auth.absoluteExpiresAt });
   if (sessionConfig.livenessIntervalSeconds > 0) {
-    await deps.schedule.track(sid, now + sessionConfig.livenessIntervalSeconds * 1000);
+    await deps.schedule.track(sessionId, now + sessionConfig.livenessIntervalSeconds * 1000);
   }
   await deps
     .provisionUser(identityOf(auth))
@@ -74,7 +74,7 @@ export async function completeLogin(
       // Unsure whether the record was written (a timed-out SET may still run): give the browser no
       // cookie for it, and remove it (queued behind the SET on the same connection).
       detachSession(req, res);
-      await deps.store.remove(sid).catch(() => undefined);
+      await deps.store.remove(sessionId).catch(() => undefined);
     }
     throw err;
   }

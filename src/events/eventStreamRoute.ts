@@ -14,7 +14,7 @@ export interface EventStreamRouteDeps {
   secrets: readonly string[];
   store: SessionStore;
   hub: SseHub;
-  handleOf: (sid: string) => string;
+  handleOf: (sessionId: string) => string;
   /**
    * The session guard's `resolveSession`, which decides every other route's "is this session live"
    * (absolute lifetime, refresh, issuer-wide not-before, …): given `req.session` and `req.sessionID`,
@@ -45,13 +45,13 @@ export type EventStreamRoute = (req: IncomingMessage, res: ServerResponse, fallb
 export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamRoute {
   return (req, res, fallback) => {
     if (req.method !== 'GET' || !isEventsPath(req.url)) return fallback();
-    const sid = sessionIdOf(req.headers.cookie, deps.cookieName, deps.secrets);
-    if (!sid) return fallback();
-    deps.store.get(sid, (err, data) => {
+    const sessionId = sessionIdOf(req.headers.cookie, deps.cookieName, deps.secrets);
+    if (!sessionId) return fallback();
+    deps.store.get(sessionId, (err, data) => {
       if (err || !data || (data as SessionData).revoked) return fallback();
       // The guard reads what express-session sets on a request and answers in res.locals: it gets just
       // those, so the stream's own request and response objects keep no session and no extra fields.
-      const request = { session: data as SessionData, sessionID: sid };
+      const request = { session: data as SessionData, sessionID: sessionId };
       const response: { locals: { session?: RequestSession } } = { locals: {} };
       let settled = false;
       const decided = (failed?: unknown) => {
@@ -66,7 +66,7 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamR
         const headers: Record<string, string> = { 'X-Request-Id': requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
         if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
         const { auth, handle } = session;
-        deps.hub.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
+        deps.hub.open(req, res, { sessionId, handle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
           // Thrown before answering (the bus is down): the Express route gives the 503.
           if (!res.headersSent) fallback();
           else res.destroy();
@@ -91,10 +91,10 @@ export function createEventStreamRouter(deps: { requireSession: RequestHandler; 
     res.status(200).type('text/event-stream').end();
   });
   router.get('/api/events', deps.requireSession, async (req, res) => {
-    const { sid, handle, auth } = liveSessionOf(res);
+    const { sessionId, handle, auth } = liveSessionOf(res);
     // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
     detachSession(req, res);
-    await deps.hub.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub });
+    await deps.hub.open(req, res, { sessionId, handle, issuer: auth.issuer, sub: auth.sub });
   });
   return router;
 }
@@ -113,8 +113,8 @@ function sessionIdOf(header: string | undefined, name: string, secrets: readonly
   const value = parseCookies(header)[name];
   if (!value?.startsWith('s:')) return undefined;
   for (const secret of secrets) {
-    const sid = unsign(value.slice(2), secret);
-    if (sid !== false) return sid;
+    const sessionId = unsign(value.slice(2), secret);
+    if (sessionId !== false) return sessionId;
   }
   return undefined;
 }

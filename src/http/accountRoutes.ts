@@ -16,7 +16,7 @@ export function createAccountRouter(deps: {
   store: SessionStore;
   index: SessionIndex;
   revoke: RevokeSessions;
-  handleOf: (sid: string) => string;
+  handleOf: (sessionId: string) => string;
   moderatorRole: string;
 }): Router {
   const router = Router();
@@ -38,11 +38,11 @@ export function createAccountRouter(deps: {
     if (all && !session.auth.user.roles.includes(deps.moderatorRole)) {
       throw new HttpError(403, 'forbidden', `Listing all sessions needs the ${deps.moderatorRole} role`);
     }
-    const sids = all
+    const sessionIds = all
       ? await deps.index.all(MAX_LISTED_SESSIONS)
       : await deps.index.byUser(session.auth.issuer, session.auth.sub);
-    const records = await Promise.all(sids.slice(0, MAX_LISTED_SESSIONS).map(async (sid) => ({ sid, data: await deps.store.read(sid) })));
-    return records.flatMap(({ sid, data }) => (data?.auth ? [{ sid, auth: data.auth }] : []));
+    const records = await Promise.all(sessionIds.slice(0, MAX_LISTED_SESSIONS).map(async (sessionId) => ({ sessionId, data: await deps.store.read(sessionId) })));
+    return records.flatMap(({ sessionId, data }) => (data?.auth ? [{ sessionId, auth: data.auth }] : []));
   };
 
   router.get('/api/sessions', requireSession, async (req, res) => {
@@ -50,12 +50,12 @@ export function createAccountRouter(deps: {
     const sessions = await visibleSessions(session, req.query.all === 'true');
     res.json({
       sessions: sessions
-        .map(({ sid, auth }) => ({
-          sessionId: deps.handleOf(sid),
+        .map(({ sessionId, auth }) => ({
+          sessionId: deps.handleOf(sessionId),
           userId: auth.user.id,
           userName: auth.user.name,
           loginTime: auth.loginTime,
-          current: sid === session.sid,
+          current: sessionId === session.sessionId,
         }))
         .sort((a, b) => b.loginTime.localeCompare(a.loginTime)),
     });
@@ -64,9 +64,9 @@ export function createAccountRouter(deps: {
   router.delete('/api/sessions/:sessionId', requireSession, deps.csrf.requireCsrf, async (req, res) => {
     const session = liveSessionOf(res);
     const isModerator = session.auth.user.roles.includes(deps.moderatorRole);
-    const target = (await visibleSessions(session, isModerator)).find(({ sid }) => deps.handleOf(sid) === req.params.sessionId);
+    const target = (await visibleSessions(session, isModerator)).find(({ sessionId }) => deps.handleOf(sessionId) === req.params.sessionId);
     if (!target) throw new HttpError(404, 'not_found', 'No live session of yours has that id');
-    await deps.revoke([target.sid], 'revoked', actorOf(session.auth));
+    await deps.revoke([target.sessionId], 'revoked', actorOf(session.auth));
     res.json({ revoked: req.params.sessionId });
   });
 

@@ -20,7 +20,7 @@ export interface SessionGuard {
 export function createSessionGuard(deps: {
   refresh: RefreshTokens;
   revoke: RevokeSessions;
-  handleOf: (sid: string) => string;
+  handleOf: (sessionId: string) => string;
   skewMs: number;
 }): SessionGuard {
   const resolve = async (req: Request): Promise<RequestSession> => {
@@ -29,21 +29,21 @@ export function createSessionGuard(deps: {
     if (data.revoked) return { state: 'revoked', revocation: data.revoked };
     const auth = data.auth;
     if (!auth) return { state: 'none' };
-    const sid = req.sessionID;
+    const sessionId = req.sessionID;
     if (auth.absoluteExpiresAt <= Date.now()) {
-      await deps.revoke([sid], 'expired');
+      await deps.revoke([sessionId], 'expired');
       return { state: 'revoked', revocation: { reason: 'expired', at: new Date().toISOString() } };
     }
     // Issuer-wide not-before (Keycloak "Sign out all", "Revocation → Push"): the sweep revoked what
     // it found; this catches a session it missed, or one restored from an old record.
     if (issuedBeforeNotBefore(data)) {
-      await deps.revoke([sid], 'backchannel_logout');
+      await deps.revoke([sessionId], 'backchannel_logout');
       return { state: 'revoked', revocation: { reason: 'backchannel_logout', at: new Date().toISOString() } };
     }
-    if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sid)) === 'revoked') {
+    if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sessionId)) === 'revoked') {
       return { state: 'revoked', revocation: { reason: 'provider_session_ended', at: new Date().toISOString() } };
     }
-    return { state: 'live', sid, handle: deps.handleOf(sid), auth };
+    return { state: 'live', sessionId, handle: deps.handleOf(sessionId), auth };
   };
 
   return {

@@ -7,7 +7,7 @@ import type { Tombstones } from './tombstones.js';
  * is gone. The tombstone wins over a record (a writer that raced the revocation may have put one back).
  * Rejects with a 503 HttpError when Redis fails.
  */
-export function createRevocationOf(deps: { tombstones: Tombstones; store: SessionStore }): (sid: string) => Promise<Revocation | null> {
-  return async (sid) =>
-    (await deps.tombstones.get(sid)) ?? ((await deps.store.read(sid)) ? null : { reason: 'expired', at: new Date().toISOString() });
+export function createRevocationOf(deps: { tombstones: Tombstones; store: SessionStore }): (sessionId: string) => Promise<Revocation | null> {
+  return async (sessionId) =>
+    (await deps.tombstones.get(sessionId)) ?? ((await deps.store.read(sessionId)) ? null : { reason: 'expired', at: new Date().toISOString() });
 }

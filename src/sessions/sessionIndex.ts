@@ -2,7 +2,7 @@ import { keyDigest, redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 
 export interface IndexEntry {
-  sid: string;
+  sessionId: string;
   issuer: string;
   sub: string;
   providerSid: string | undefined;
@@ -42,10 +42,10 @@ export function createSessionIndex(kv: Kv, prefix: string, now: () => number = D
   return {
     async add(entry) {
       const options = { pruneBelow: now(), keyExpiresAt: entry.expiresAt };
-      await Promise.all(keysOf(entry).map((key) => kv.zadd(key, entry.sid, entry.expiresAt, options)));
+      await Promise.all(keysOf(entry).map((key) => kv.zadd(key, entry.sessionId, entry.expiresAt, options)));
     },
     async remove(entry) {
-      await Promise.all(keysOf(entry).map((key) => kv.zrem(key, entry.sid)));
+      await Promise.all(keysOf(entry).map((key) => kv.zrem(key, entry.sessionId)));
     },
     byProviderSession: (issuer, providerSid) => live(providerKey(issuer, providerSid)),
     byUser: (issuer, sub) => live(userKey(issuer, sub)),

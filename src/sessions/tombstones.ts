@@ -7,18 +7,18 @@ import type { Revocation } from './revocation.js';
  * `sid`, which a later login may reuse), kept as long as the cookie could still be presented.
  */
 export interface Tombstones {
-  put(sid: string, revocation: Revocation, ttlMs: number): Promise<void>;
-  get(sid: string): Promise<Revocation | null>;
+  put(sessionId: string, revocation: Revocation, ttlMs: number): Promise<void>;
+  get(sessionId: string): Promise<Revocation | null>;
 }
 
 export function createTombstones(kv: Kv, prefix: string): Tombstones {
   const key = redisKeys(prefix).tombstone;
   return {
-    async put(sid, revocation, ttlMs) {
-      await kv.set(key(sid), JSON.stringify(revocation), ttlMs);
+    async put(sessionId, revocation, ttlMs) {
+      await kv.set(key(sessionId), JSON.stringify(revocation), ttlMs);
     },
-    async get(sid) {
-      const raw = await kv.get(key(sid));
+    async get(sessionId) {
+      const raw = await kv.get(key(sessionId));
       return raw ? (JSON.parse(raw) as Revocation) : null;
     },
   };

@@ -10,21 +10,21 @@ import { createHash } from 'node:crypto';
 export function redisKeys(prefix: string) {
   return {
     /** express-session record of one session (connect-redis is given `session('')` as its prefix). */
-    session: (sid: string) => `${prefix}sess:${sid}`,
+    session: (sessionId: string) => `${prefix}sess:${sessionId}`,
     /** Sorted set: a user's session ids; `digest` = keyDigest(issuer, sub). */
     userIndex: (digest: string) => `${prefix}idx:user:${digest}`,
     /** Sorted set: the session ids of one provider session; `digest` = keyDigest(issuer, provider sid). */
     providerSessionIndex: (digest: string) => `${prefix}idx:psid:${digest}`,
     /** Sorted set: every session id. */
     allSessionsIndex: `${prefix}idx:all`,
-    tombstone: (sid: string) => `${prefix}tomb:${sid}`,
+    tombstone: (sessionId: string) => `${prefix}tomb:${sessionId}`,
     /** Logout-token replay marker; `digest` = keyDigest(issuer, jti). */
     logoutTokenReplay: (digest: string) => `${prefix}jti:${digest}`,
     /** Keycloak admin-action replay marker; `digest` = keyDigest(issuer, action id). */
     adminActionReplay: (digest: string) => `${prefix}admin:${digest}`,
     /** Sorted set: the issuer-wide not-before; `digest` = keyDigest(normalised issuer URL). */
     issuerNotBefore: (digest: string) => `${prefix}notbefore:${digest}`,
-    refreshLock: (sid: string) => `${prefix}lock:refresh:${sid}`,
+    refreshLock: (sessionId: string) => `${prefix}lock:refresh:${sessionId}`,
     /** Sorted set: session id → when it is next checked with the provider. */
     livenessSchedule: `${prefix}liveness`,
     /** Requests of one address on one route in the current window. */
