@@ -41,7 +41,7 @@ export interface Services {
   store: SessionStore;
   index: SessionIndex;
   schedule: LivenessSchedule;
-  handleOf: (sessionId: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   sealer: LoginStateSealer;
   revoke: RevokeSessions;
   refresh: RefreshTokens;
@@ -92,7 +92,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   });
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
-  const handleOf = createSessionHandle(config.session.secrets[0]!);
+  const sessionHandleOf = createSessionHandle(config.session.secrets[0]!);
   const rateLimits = createRateLimits({ settings: config.rateLimit, redis, prefix, log, onLimited: (route) => metrics.rateLimited.inc({ route }) });
   const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
   const audit = createAuditTrail({
@@ -108,7 +108,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     tombstones,
     schedule,
     bus,
-    handleOf,
+    sessionHandleOf,
     absoluteLifetimeMs: config.session.absoluteSeconds * 1000,
     log,
     onRevoked: (reason, count) => metrics.revocations.inc({ reason }, count),
@@ -195,7 +195,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     store,
     index,
     schedule,
-    handleOf,
+    sessionHandleOf,
     sealer: createLoginStateSealer(config.session.secrets),
     revoke,
     refresh,

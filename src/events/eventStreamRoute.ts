@@ -14,7 +14,7 @@ export interface EventStreamRouteDeps {
   secrets: readonly string[];
   store: SessionStore;
   hub: SseHub;
-  handleOf: (sessionId: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   /**
    * The session guard's `resolveSession`, which decides every other route's "is this session live"
    * (absolute lifetime, refresh, issuer-wide not-before, …): given `req.session` and `req.sessionID`,
@@ -65,8 +65,8 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamR
         const origin = req.headers.origin;
         const headers: Record<string, string> = { 'X-Request-Id': requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
         if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
-        const { auth, handle } = session;
-        deps.hub.open(req, res, { sessionId, handle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
+        const { auth, sessionHandle } = session;
+        deps.hub.open(req, res, { sessionId, sessionHandle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
           // Thrown before answering (the bus is down): the Express route gives the 503.
           if (!res.headersSent) fallback();
           else res.destroy();
@@ -91,10 +91,10 @@ export function createEventStreamRouter(deps: { requireSession: RequestHandler; 
     res.status(200).type('text/event-stream').end();
   });
   router.get('/api/events', deps.requireSession, async (req, res) => {
-    const { sessionId, handle, auth } = liveSessionOf(res);
+    const { sessionId, sessionHandle, auth } = liveSessionOf(res);
     // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
     detachSession(req, res);
-    await deps.hub.open(req, res, { sessionId, handle, issuer: auth.issuer, sub: auth.sub });
+    await deps.hub.open(req, res, { sessionId, sessionHandle, issuer: auth.issuer, sub: auth.sub });
   });
   return router;
 }

@@ -22,7 +22,7 @@ export interface SseHub {
 
 export interface StreamOwner {
   sessionId: string;
-  handle: string;
+  sessionHandle: string;
   issuer: string;
   sub: string;
 }
@@ -145,7 +145,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     async open(req, res, owner, headers) {
       // The client may have left while its session was loading; then there is nothing to serve.
       if (req.socket.destroyed) return;
-      const sessionTopic = topics.session(owner.handle);
+      const sessionTopic = topics.session(owner.sessionHandle);
       const userTopic = topics.user(owner.issuer, owner.sub);
       const stream: Stream = { res, sessionId: owner.sessionId, sessionTopic, userTopic, listener: (event) => send(stream, event) };
       // From here to the 'close' listener nothing awaits: the client cannot leave halfway through the

@@ -16,7 +16,7 @@ export function createAccountRouter(deps: {
   store: SessionStore;
   index: SessionIndex;
   revoke: RevokeSessions;
-  handleOf: (sessionId: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   moderatorRole: string;
 }): Router {
   const router = Router();
@@ -51,7 +51,7 @@ export function createAccountRouter(deps: {
     res.json({
       sessions: sessions
         .map(({ sessionId, auth }) => ({
-          sessionId: deps.handleOf(sessionId),
+          sessionId: deps.sessionHandleOf(sessionId),
           userId: auth.user.id,
           userName: auth.user.name,
           loginTime: auth.loginTime,
@@ -64,7 +64,7 @@ export function createAccountRouter(deps: {
   router.delete('/api/sessions/:sessionId', requireSession, deps.csrf.requireCsrf, async (req, res) => {
     const session = liveSessionOf(res);
     const isModerator = session.auth.user.roles.includes(deps.moderatorRole);
-    const target = (await visibleSessions(session, isModerator)).find(({ sessionId }) => deps.handleOf(sessionId) === req.params.sessionId);
+    const target = (await visibleSessions(session, isModerator)).find(({ sessionId }) => deps.sessionHandleOf(sessionId) === req.params.sessionId);
     if (!target) throw new HttpError(404, 'not_found', 'No live session of yours has that id');
     await deps.revoke([target.sessionId], 'revoked', actorOf(session.auth));
     res.json({ revoked: req.params.sessionId });

@@ -38,7 +38,7 @@ export function createApp(services: Services): App {
   const guard = createSessionGuard({
     refresh: services.refresh,
     revoke: services.revoke,
-    handleOf: services.handleOf,
+    sessionHandleOf: services.sessionHandleOf,
     skewMs: config.session.refreshSkewSeconds * 1000,
   });
   const allowedOrigins = new Set(config.allowedOrigins);
@@ -96,7 +96,7 @@ export function createApp(services: Services): App {
       store: services.store,
       index: services.index,
       revoke: services.revoke,
-      handleOf: services.handleOf,
+      sessionHandleOf: services.sessionHandleOf,
       moderatorRole: config.board.moderatorRole,
     }),
   );
@@ -112,7 +112,7 @@ export function createApp(services: Services): App {
     secrets: config.session.secrets,
     store: services.store,
     hub: services.sse,
-    handleOf: services.handleOf,
+    sessionHandleOf: services.sessionHandleOf,
     resolveSession: guard.resolveSession,
     allowedOrigins,
   });

@@ -20,7 +20,7 @@ export interface SessionGuard {
 export function createSessionGuard(deps: {
   refresh: RefreshTokens;
   revoke: RevokeSessions;
-  handleOf: (sessionId: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   skewMs: number;
 }): SessionGuard {
   const resolve = async (req: Request): Promise<RequestSession> => {
@@ -43,7 +43,7 @@ export function createSessionGuard(deps: {
     if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sessionId)) === 'revoked') {
       return { state: 'revoked', revocation: { reason: 'provider_session_ended', at: new Date().toISOString() } };
     }
-    return { state: 'live', sessionId, handle: deps.handleOf(sessionId), auth };
+    return { state: 'live', sessionId, sessionHandle: deps.sessionHandleOf(sessionId), auth };
   };
 
   return {

@@ -8,7 +8,7 @@ import type { Revocation } from './revocation.js';
  * live, revoked (a tombstone answered for the cookie), or none.
  */
 export type RequestSession =
-  | { state: 'live'; sessionId: string; handle: string; auth: AuthState }
+  | { state: 'live'; sessionId: string; sessionHandle: string; auth: AuthState }
   | { state: 'revoked'; revocation: Revocation }
   | { state: 'none' };
 

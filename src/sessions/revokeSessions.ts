@@ -20,7 +20,7 @@ export const actorOf = (auth: AuthState): RevocationActor => ({ issuer: auth.iss
 
 /** One session that was alive when revoked: what the audit trail records. */
 export interface RevokedSession {
-  handle: string;
+  sessionHandle: string;
   reason: RevocationReason;
   at: string;
   owner: RevocationActor;
@@ -33,7 +33,7 @@ export interface RevokeDeps {
   tombstones: Tombstones;
   schedule: LivenessSchedule;
   bus: EventBus;
-  handleOf: (sessionId: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   /** How long a tombstone outlives a session whose record is already gone. */
   absoluteLifetimeMs: number;
   log: Logger;
@@ -58,9 +58,9 @@ export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
     const ttlMs = auth ? Math.max(auth.absoluteExpiresAt - Date.now(), 60_000) : deps.absoluteLifetimeMs;
     await deps.tombstones.put(sessionId, { reason, at }, ttlMs);
     // From here the session is dead for every request; a failure below leaves it dead and is retried.
-    if (auth) deps.onSessionRevoked?.({ handle: deps.handleOf(sessionId), reason, at, owner: actorOf(auth), actor });
+    if (auth) deps.onSessionRevoked?.({ sessionHandle: deps.sessionHandleOf(sessionId), reason, at, owner: actorOf(auth), actor });
     await deps.store.remove(sessionId);
-    await deps.bus.publish(topics.session(deps.handleOf(sessionId)), createEvent('session_invalidated', { reason }));
+    await deps.bus.publish(topics.session(deps.sessionHandleOf(sessionId)), createEvent('session_invalidated', { reason }));
     // Index entries go last: a revocation that fails before this point (a timed-out command) is
     // retried by whoever asked, and the retry finds the session through the index again.
     await Promise.all([
@@ -75,7 +75,7 @@ export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
     const results = await Promise.all(unique.map((sessionId) => revokeOne(sessionId, reason, actor)));
     const count = results.filter(Boolean).length;
     if (unique.length > 0) {
-      deps.log.info({ reason, sessions: unique.map(deps.handleOf), existed: count }, 'sessions revoked');
+      deps.log.info({ reason, sessions: unique.map(deps.sessionHandleOf), existed: count }, 'sessions revoked');
       deps.onRevoked?.(reason, count);
     }
     return count;

@@ -9,7 +9,7 @@ import type { RevokedSession } from '../../src/sessions/revokeSessions.js';
 
 const owner = { issuer: 'https://op.example', sub: 'alice', name: 'Alice Archer' };
 const revoked = (n: number, extra: Partial<RevokedSession> = {}): RevokedSession => ({
-  handle: `handle-${n}`,
+  sessionHandle: `handle-${n}`,
   reason: 'logout',
   at: new Date().toISOString(),
   owner,

@@ -43,7 +43,7 @@ describe('SSE hub after a bus gap', () => {
     });
     server = createServer((req, res) => {
       const sid = new URL(req.url!, 'http://x').searchParams.get('sid')!;
-      void hub!.open(req, res, { sessionId: sid, handle: `h-${sid}`, issuer: 'https://op.example', sub: sid });
+      void hub!.open(req, res, { sessionId: sid, sessionHandle: `h-${sid}`, issuer: 'https://op.example', sub: sid });
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const url = (sid: string) => `http://127.0.0.1:${(server!.address() as AddressInfo).port}/?sid=${sid}`;

@@ -39,7 +39,7 @@ describe('a revocation that failed half-way, then retried', () => {
       tombstones,
       schedule: createLivenessSchedule(kv, 't:'),
       bus,
-      handleOf,
+      sessionHandleOf: handleOf,
       absoluteLifetimeMs: 3_600_000,
       log,
     });

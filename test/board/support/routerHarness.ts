@@ -25,7 +25,7 @@ function standInSession(users: Record<string, AuthState>): RequestHandler {
       res.status(401).json({ error: 'unauthorized', error_description: 'stand-in session guard: sign in first' });
       return;
     }
-    const session: RequestSession = { state: 'live', sessionId: 'test-sid', handle: 'test-handle', auth };
+    const session: RequestSession = { state: 'live', sessionId: 'test-sid', sessionHandle: 'test-handle', auth };
     res.locals.session = session;
     next();
   };
