@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parse as parseCookies } from 'cookie';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
 import { createEnumerableStore } from './enumerableAdapter.js';
@@ -229,9 +230,5 @@ async function pickedAccount(req: IncomingMessage, res: ServerResponse): Promise
 }
 
 function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
+  return parseCookies(req.headers.cookie ?? '')[name];
 }

@@ -1,7 +1,9 @@
 /** The development provider's pages: one small stylesheet, system fonts only (the demo works offline). */
+import escape from 'escape-html';
 
+/** Any value as HTML text. */
 export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return escape(String(value));
 }
 
 const css = `

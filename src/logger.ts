@@ -3,8 +3,9 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 export type { Logger };
 
 /**
- * Paths pino replaces with "[Redacted]" wherever they appear in a log line. Request serializers
- * below already drop cookies and tokens; this is the second belt for anything logged by hand.
+ * Paths pino replaces with "[Redacted]" wherever they appear in a log line. The access log
+ * (http/requestLogger.ts) writes only known-safe fields and skips this pass; it is the second belt
+ * for anything logged by hand.
  */
 const redactPaths = [
   'req.headers.cookie',

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createApp } from './http/app.js';
 import { createGracefulShutdown } from './http/gracefulShutdown.js';
 import { createLogger, type Logger } from './logger.js';

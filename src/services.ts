@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
+import type { Config } from './config/loadConfig.js';
 import type { Logger } from './logger.js';
 import { createAuditRepository } from './audit/auditRepository.js';
 import { createAuditTrail, type AuditTrail } from './audit/auditTrail.js';
@@ -13,21 +13,21 @@ import { createSseHub, type SseHub } from './events/sseHub.js';
 import type { ReadinessCheck } from './http/healthRoutes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createRateLimits, type RateLimits } from './http/rateLimit.js';
-import { createBackchannelLogout, type BackchannelLogout } from './logout/backchannelLogout.js';
-import { createAdminActions, type ApplyAdminAction } from './logout/adminActions.js';
-import { createIssuerNotBefore, type IssuerNotBefore } from './logout/notBefore.js';
-import { createReplayCache } from './logout/replayCache.js';
-import { createUserRecheck, type UserRecheck } from './logout/userRecheck.js';
+import { createBackchannelLogout, type BackchannelLogout } from './backchannel/backchannelLogout.js';
+import { createAdminActions, type ApplyAdminAction } from './backchannel/adminActions.js';
+import { createIssuerNotBefore, type IssuerNotBefore } from './backchannel/notBefore.js';
+import { createReplayCache } from './backchannel/replayCache.js';
+import { createUserRecheck } from './backchannel/userRecheck.js';
 import { createOidcClient, type OidcClient } from './oidc/oidcClient.js';
 import { createLivenessMonitor, type LivenessMonitor } from './sessions/livenessMonitor.js';
 import { createLivenessSchedule, type LivenessSchedule } from './sessions/livenessSchedule.js';
 import { createRefreshTokens, type RefreshTokens } from './sessions/refreshTokens.js';
+import { createRevocationOf } from './sessions/revocationOf.js';
 import { createRevokeSessions, type RevokeSessions } from './sessions/revokeSessions.js';
 import { createSessionHandle } from './sessions/sessionHandle.js';
 import { createSessionIndex, type SessionIndex } from './sessions/sessionIndex.js';
 import { createSessionStore, type SessionStore } from './sessions/sessionStore.js';
-import { createTombstones, type Tombstones } from './sessions/tombstones.js';
-import type { Kv } from './storage/kv.js';
+import { createTombstones } from './sessions/tombstones.js';
 import { createMemoryKv } from './storage/memoryKv.js';
 import { createRedisClient, createRedisSubscriber, type RedisConnection } from './storage/redisClient.js';
 import { createRedisKv } from './storage/redisKv.js';
@@ -36,14 +36,12 @@ export interface Services {
   config: Config;
   log: Logger;
   metrics: Metrics;
-  kv: Kv;
   bus: EventBus;
   oidc: OidcClient;
   store: SessionStore;
-  tombstones: Tombstones;
   index: SessionIndex;
   schedule: LivenessSchedule;
-  handleOf: (sid: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   sealer: LoginStateSealer;
   revoke: RevokeSessions;
   refresh: RefreshTokens;
@@ -51,7 +49,6 @@ export interface Services {
   backchannelLogout: BackchannelLogout;
   adminActions: ApplyAdminAction;
   notBefore: IssuerNotBefore;
-  userRecheck: UserRecheck;
   sse: SseHub;
   board: Board;
   audit: AuditTrail;
@@ -95,7 +92,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   });
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
-  const handleOf = createSessionHandle(config.session.secrets[0]!);
+  const sessionHandleOf = createSessionHandle(config.session.secrets[0]!);
   const rateLimits = createRateLimits({ settings: config.rateLimit, redis, prefix, log, onLimited: (route) => metrics.rateLimited.inc({ route }) });
   const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
   const audit = createAuditTrail({
@@ -111,7 +108,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     tombstones,
     schedule,
     bus,
-    handleOf,
+    sessionHandleOf,
     absoluteLifetimeMs: config.session.absoluteSeconds * 1000,
     log,
     onRevoked: (reason, count) => metrics.revocations.inc({ reason }, count),
@@ -143,10 +140,8 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     heartbeatMs: config.sse.heartbeatSeconds * 1000,
     retryMs: config.sse.retryMs,
     maxBufferedBytes: config.sse.maxBufferedBytes,
-    // A tombstone wins over a record (a writer that raced the revocation may have put one back).
-    revocationOf: async (sid) =>
-      (await tombstones.get(sid)) ?? ((await store.read(sid)) ? null : { reason: 'expired', at: new Date().toISOString() }),
-    tombstoneOf: (sid) => tombstones.get(sid),
+    revocationOf: createRevocationOf({ tombstones, store }),
+    tombstoneOf: (sessionId) => tombstones.get(sessionId),
     log,
     onStreamsChanged: (count) => metrics.sseStreams.set(count),
     onDropped: () => metrics.sseDropped.inc(),
@@ -195,14 +190,12 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     config,
     log,
     metrics,
-    kv,
     bus,
     oidc,
     store,
-    tombstones,
     index,
     schedule,
-    handleOf,
+    sessionHandleOf,
     sealer: createLoginStateSealer(config.session.secrets),
     revoke,
     refresh,
@@ -210,7 +203,6 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     backchannelLogout,
     adminActions,
     notBefore,
-    userRecheck,
     sse,
     board,
     audit,

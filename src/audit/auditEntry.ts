@@ -30,7 +30,7 @@ export function auditEntryOf(revoked: RevokedSession, replica: string): AuditEnt
     at: revoked.at,
     cause,
     user: { issuer: owner.issuer, sub: owner.sub, name: owner.name },
-    sessionHandle: revoked.handle,
+    sessionHandle: revoked.sessionHandle,
     actor: actor ? { sub: actor.sub, name: actor.name } : null,
     replica,
   };

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { decodeCursor, encodeCursor } from '../board/boardInput.js';
-import { HttpError } from '../http/httpError.js';
-import { liveSessionOf } from '../http/sessionGuard.js';
+import { HttpError } from '../errors.js';
+import { liveSessionOf } from '../sessions/requestSession.js';
 import { auditCauses, type AuditCause } from './auditEntry.js';
 import type { AuditTrail } from './auditTrail.js';
 
@@ -50,7 +50,7 @@ export function createAuditRouter(deps: { audit: AuditTrail; requireSession: Req
       limit: limit + 1,
     });
     const page = rows.slice(0, limit);
-    res.set('Cache-Control', 'no-store').json({
+    res.json({
       entries: page.map((entry) => ({
         id: String(entry.id),
         at: entry.at,

@@ -1,4 +1,4 @@
-import { HttpError, unavailable } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 import type { RevokedSession } from '../sessions/revokeSessions.js';
 import { auditEntryOf, type AuditEntry } from './auditEntry.js';

@@ -1,9 +1,9 @@
 import { Router, type CookieOptions, type Request, type Response } from 'express';
 import * as client from 'openid-client';
-import type { Config } from '../config.js';
-import { HttpError } from '../http/httpError.js';
+import type { Config } from '../config/loadConfig.js';
+import { HttpError, unavailable } from '../errors.js';
 import type { CsrfGuard } from '../http/csrf.js';
-import { detachSession, sessionOf } from '../http/sessionGuard.js';
+import { detachSession, sessionOf } from '../sessions/requestSession.js';
 import type { Logger } from '../logger.js';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
@@ -44,7 +44,6 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     path: '/',
   };
   const loginCookies = createLoginCookies(cookiePrefix, cookieOptions);
-  const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
 
   router.get('/auth/login', async (req, res) => {
     const returnTo = resolveReturnTo(req.query.returnTo, frontendUrl)?.href ?? '';
@@ -62,11 +61,10 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     });
     const sealed = await deps.sealer.seal({ state, nonce, codeVerifier, returnTo }, LOGIN_STATE_MAX_AGE_SECONDS);
     loginCookies.issue(req, res, state, sealed, LOGIN_STATE_MAX_AGE_SECONDS);
-    noStore(res).redirect(302, authorizationUrl.href);
+    res.redirect(302, authorizationUrl.href);
   });
 
   router.get('/auth/callback', async (req, res) => {
-    noStore(res);
     const query = req.query as Record<string, unknown>;
     if (typeof query.error === 'string') throw providerError(query.error, query.error_description);
     if (typeof query.state !== 'string' || query.state === '') {
@@ -87,18 +85,17 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     const issuedAt = tokens.claims()?.iat;
     if (issuedAt !== undefined) deps.oidc.observeIssuedAt(issuedAt);
     const previous = sessionOf(res);
-    if (previous.state === 'live') await deps.revoke([previous.sid], 'logout', actorOf(previous.auth));
+    if (previous.state === 'live') await deps.revoke([previous.sessionId], 'logout', actorOf(previous.auth));
     await completeLogin(req, res, tokens, deps);
     res.redirect(302, afterLoginTarget(login.returnTo, frontendUrl));
   });
 
   const logout = async (req: Request, res: Response) => {
-    noStore(res);
     const session = sessionOf(res);
     let logoutUrl = config.frontendUrls[0]!.href;
     if (session.state === 'live') {
       logoutUrl = endSessionUrl(deps, session.auth.tokens.idToken) ?? logoutUrl;
-      await deps.revoke([session.sid], 'logout', actorOf(session.auth));
+      await deps.revoke([session.sessionId], 'logout', actorOf(session.auth));
     }
     detachSession(req, res);
     res.clearCookie(config.session.cookieName, cookieOptions);
@@ -132,7 +129,7 @@ async function exchangeCode(
     if (err instanceof client.ClientError) {
       throw new HttpError(400, 'login_failed', `The identity provider's answer failed validation: ${err.message}`, { cause: err });
     }
-    throw new HttpError(503, 'temporarily_unavailable', 'The identity provider could not be reached; try again shortly', { cause: err });
+    throw unavailable('identity provider', err, 'The identity provider could not be reached; try again shortly');
   }
 }
 

@@ -1,26 +1,19 @@
 import type { Request, Response } from 'express';
 import type { authorizationCodeGrant } from 'openid-client';
-import { HttpError } from '../http/httpError.js';
-import { detachSession } from '../http/sessionGuard.js';
+import { HttpError } from '../errors.js';
+import { detachSession } from '../sessions/requestSession.js';
 import { describeError, type Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
+import { identityOf, type ExternalIdentity } from '../sessions/externalIdentity.js';
 import type { LivenessSchedule } from '../sessions/livenessSchedule.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import { toTokenSet } from '../sessions/tokenSet.js';
 import { userFromClaims } from '../sessions/userFromClaims.js';
-import type { Config } from '../config.js';
-
-export interface ProvisionedIdentity {
-  issuer: string;
-  sub: string;
-  username: string;
-  name: string;
-  email: string | null;
-}
+import type { Config } from '../config/loadConfig.js';
 
 /** Just-in-time user provisioning (the board's users table); failures must not block sign-in. */
-export type ProvisionUser = (identity: ProvisionedIdentity) => Promise<void>;
+export type ProvisionUser = (identity: ExternalIdentity) => Promise<void>;
 
 type TokenResponse = Awaited<ReturnType<typeof authorizationCodeGrant>>;
 
@@ -59,18 +52,18 @@ export async function completeLogin(
   };
 
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-  const sid = req.sessionID;
+  const sessionId = req.sessionID;
   req.session.auth = auth;
   // The cookie lives to the absolute end and is sent once: the idle timeout is the record's TTL in
   // the store, renewed there (SessionStore), so responses need not re-sign and re-send the cookie.
   req.session.cookie.expires = new Date(auth.absoluteExpiresAt);
 
-  await deps.index.add({ sid, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid, expiresAt: auth.absoluteExpiresAt });
+  await deps.index.add({ sessionId, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid, expiresAt: auth.absoluteExpiresAt });
   if (sessionConfig.livenessIntervalSeconds > 0) {
-    await deps.schedule.track(sid, now + sessionConfig.livenessIntervalSeconds * 1000);
+    await deps.schedule.track(sessionId, now + sessionConfig.livenessIntervalSeconds * 1000);
   }
   await deps
-    .provisionUser({ issuer: auth.issuer, sub: auth.sub, username: auth.user.username, name: auth.user.name, email: auth.user.email })
+    .provisionUser(identityOf(auth))
     .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'user provisioning failed; sign-in continues'));
   // The store re-checks revocation after writing: a back-channel logout for this provider session
   // that found `sid` in the index meanwhile makes the save fail with 401 session_revoked.
@@ -81,7 +74,7 @@ export async function completeLogin(
       // Unsure whether the record was written (a timed-out SET may still run): give the browser no
       // cookie for it, and remove it (queued behind the SET on the same connection).
       detachSession(req, res);
-      await deps.store.remove(sid).catch(() => undefined);
+      await deps.store.remove(sessionId).catch(() => undefined);
     }
     throw err;
   }

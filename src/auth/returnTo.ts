@@ -1,4 +1,4 @@
-import { HttpError } from '../http/httpError.js';
+import { HttpError } from '../errors.js';
 
 /** Longest resolved target accepted: it travels in the login-state cookie, which must stay small. */
 export const RETURN_TO_MAX_LENGTH = 1024;

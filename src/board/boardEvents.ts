@@ -9,7 +9,7 @@ export type BoardChangeKind =
   | 'comment_updated'
   | 'comment_deleted';
 
-export const excerptMax = 140;
+const excerptMax = 140;
 
 /**
  * `board_changed` to every open stream: deliberately light (no titles, no bodies, no authors), a hint

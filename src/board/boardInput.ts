@@ -1,4 +1,4 @@
-import { HttpError } from '../http/httpError.js';
+import { HttpError } from '../errors.js';
 
 /** The board's input limits (characters are Unicode code points, counted after trimming). */
 export const boardLimits = {

@@ -1,6 +1,6 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { HttpError } from '../http/httpError.js';
-import { liveSessionOf } from '../http/sessionGuard.js';
+import { HttpError } from '../errors.js';
+import { liveSessionOf } from '../sessions/requestSession.js';
 import { encodeCursor, parseComment, parseId, parseNewPost, parsePageRequest, parsePostPatch } from './boardInput.js';
 import type { BoardService } from './boardService.js';
 
@@ -27,12 +27,6 @@ export function createBoardRouter({ service, requireSession, requireCsrf }: Boar
   // body-parser's own errors (too large, malformed, bad charset) become 413/400/415 in the error handler.
   const write = [requireSession, requireCsrf, requireJson, express.json({ limit: bodyLimit, strict: true })];
   const remove = [requireSession, requireCsrf];
-
-  // Bodies carry per-viewer fields (canEdit): never let a shared cache keep them.
-  router.use(['/api/posts', '/api/comments'], (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
 
   router.get('/api/posts', requireSession, async (req, res) => {
     const page = parsePageRequest(req.query as Record<string, unknown>);

@@ -1,5 +1,5 @@
 import { topics, type AppEvent, type EventBus } from '../events/eventBus.js';
-import { HttpError, unavailable } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
 import type { CommentInput, NewPost, PageRequest, PostPatch } from './boardInput.js';

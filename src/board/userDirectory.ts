@@ -1,15 +1,7 @@
 import type { Database } from '../db/database.js';
 import { describeError, type Logger } from '../logger.js';
 import type { AuthState } from '../sessions/authState.js';
-
-/** Who signed in, as the ID token says: (issuer, sub) is the identity, the rest is profile. */
-export interface ExternalIdentity {
-  issuer: string;
-  sub: string;
-  username: string;
-  name: string;
-  email: string | null;
-}
+import { identityOf, type ExternalIdentity } from '../sessions/externalIdentity.js';
 
 export interface UserDirectory {
   /**
@@ -20,16 +12,6 @@ export interface UserDirectory {
   provisionUser(identity: ExternalIdentity, loginAt?: Date): Promise<void>;
   /** The internal user id of a session's user, provisioning on demand. Rejects 503 when the database is down. */
   userIdFor(auth: AuthState): Promise<number>;
-}
-
-export function identityOf(auth: AuthState): ExternalIdentity {
-  return {
-    issuer: auth.issuer,
-    sub: auth.sub,
-    username: auth.user.username,
-    name: auth.user.name,
-    email: auth.user.email,
-  };
 }
 
 /**

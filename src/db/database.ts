@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/loadConfig.js';
 import type { Logger } from '../logger.js';
 
 export interface QueryResult<T> {

@@ -1,4 +1,4 @@
-import { HttpError, unavailable } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 
 /** Socket-level failures: the server is not there, went away, or the network between us broke. */
 const networkCodes = new Set([

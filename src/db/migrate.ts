@@ -7,7 +7,7 @@ import { migrations as allMigrations, type Migration } from './migrations/index.
  * The advisory-lock key every replica takes before migrating: an arbitrary constant, the same in
  * every build ("board-bff" read as ASCII hex, truncated), so only one process migrates at a time.
  */
-export const migrationLockKey = '0x626f6172642d62';
+const migrationLockKey = '0x626f6172642d62';
 
 /** Waiting behind another replica's migration is normal; the pool's short statement timeout is not meant for it. */
 const migrationStatementTimeout = '5min';
@@ -19,7 +19,7 @@ export interface MigrationOutcome {
   current: number;
 }
 
-export function checksumOf(migration: Migration): string {
+function checksumOf(migration: Migration): string {
   return createHash('sha256').update(migration.sql).digest('hex');
 }
 

@@ -7,7 +7,7 @@ import { isUnavailableError, translateDatabaseError } from './databaseErrors.js'
 const idleInTransactionMs = 30_000;
 
 /** Where the pool points, for logs: never the password. */
-export function describeDatabaseUrl(url: string): string {
+function describeDatabaseUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
 }

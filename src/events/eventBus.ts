@@ -46,7 +46,7 @@ export function createEvent(type: string, payload: Record<string, unknown> = {})
 
 export const topics = {
   /** One app session, by its public handle (never the session id). */
-  session: (handle: string) => `session:${handle}`,
+  session: (sessionHandle: string) => `session:${sessionHandle}`,
   /** All sessions of one user at one issuer. */
   user: (issuer: string, sub: string) => `user:${createHash('sha256').update(`${issuer}\n${sub}`).digest('base64url').slice(0, 22)}`,
   /** Every open stream. */

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseCookies } from 'cookie';
 import { unsign } from 'cookie-signature';
-import type { RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { SessionData } from 'express-session';
 import { requestIdOf } from '../http/requestLogger.js';
-import type { RequestSession } from '../sessions/authState.js';
+import { detachSession, liveSessionOf, type RequestSession } from '../sessions/requestSession.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SseHub } from './sseHub.js';
 
@@ -13,7 +14,7 @@ export interface EventStreamRouteDeps {
   secrets: readonly string[];
   store: SessionStore;
   hub: SseHub;
-  handleOf: (sid: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   /**
    * The session guard's `resolveSession`, which decides every other route's "is this session live"
    * (absolute lifetime, refresh, issuer-wide not-before, …): given `req.session` and `req.sessionID`,
@@ -44,13 +45,13 @@ export type EventStreamRoute = (req: IncomingMessage, res: ServerResponse, fallb
 export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamRoute {
   return (req, res, fallback) => {
     if (req.method !== 'GET' || !isEventsPath(req.url)) return fallback();
-    const sid = sessionIdOf(req.headers.cookie, deps.cookieName, deps.secrets);
-    if (!sid) return fallback();
-    deps.store.get(sid, (err, data) => {
+    const sessionId = sessionIdOf(req.headers.cookie, deps.cookieName, deps.secrets);
+    if (!sessionId) return fallback();
+    deps.store.get(sessionId, (err, data) => {
       if (err || !data || (data as SessionData).revoked) return fallback();
       // The guard reads what express-session sets on a request and answers in res.locals: it gets just
       // those, so the stream's own request and response objects keep no session and no extra fields.
-      const request = { session: data as SessionData, sessionID: sid };
+      const request = { session: data as SessionData, sessionID: sessionId };
       const response: { locals: { session?: RequestSession } } = { locals: {} };
       let settled = false;
       const decided = (failed?: unknown) => {
@@ -64,8 +65,8 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamR
         const origin = req.headers.origin;
         const headers: Record<string, string> = { 'X-Request-Id': requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
         if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
-        const { auth, handle } = session;
-        deps.hub.open(req, res, { sid, handle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
+        const { auth, sessionHandle } = session;
+        deps.hub.open(req, res, { sessionId, sessionHandle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
           // Thrown before answering (the bus is down): the Express route gives the 503.
           if (!res.headersSent) fallback();
           else res.destroy();
@@ -76,31 +77,44 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamR
   };
 }
 
+/**
+ * `GET /api/events` through Express, behind CORS and the session layer: every case the fast path
+ * above falls back on (401 `session_revoked` or `unauthenticated`, 503 from the bus), and any stream
+ * it did not open. Mounted before the document security headers: a stream is never rendered, and
+ * helmet's dozen headers, held by each of thousands of long-lived responses, cost ~3.5 KB apiece.
+ * HEAD gets the stream's headers and no stream: Node sends nothing for a HEAD until the response
+ * ends, so a stream opened for one would hold a subscription for a client that never reads.
+ */
+export function createEventStreamRouter(deps: { requireSession: RequestHandler; hub: SseHub }): Router {
+  const router = Router();
+  router.head('/api/events', deps.requireSession, (_req, res) => {
+    res.status(200).type('text/event-stream').end();
+  });
+  router.get('/api/events', deps.requireSession, async (req, res) => {
+    const { sessionId, sessionHandle, auth } = liveSessionOf(res);
+    // A stream lives for hours: let go of the session record (tokens included) it no longer needs.
+    detachSession(req, res);
+    await deps.hub.open(req, res, { sessionId, sessionHandle, issuer: auth.issuer, sub: auth.sub });
+  });
+  return router;
+}
+
 function isEventsPath(url: string | undefined): boolean {
   return url === '/api/events' || url?.startsWith('/api/events?') === true;
 }
 
 /**
  * The session id in a signed express-session cookie (`s:<id>.<HMAC>`, URI-encoded) verified against
- * each secret, or undefined. The first cookie of that name counts, as in express-session.
+ * each secret, or undefined. Parsed by the `cookie` package, as express-session does: the first
+ * cookie of that name counts.
  */
 function sessionIdOf(header: string | undefined, name: string, secrets: readonly string[]): string | undefined {
   if (!header) return undefined;
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
-    let value: string;
-    try {
-      value = decodeURIComponent(pair.slice(eq + 1).trim());
-    } catch {
-      return undefined;
-    }
-    if (!value.startsWith('s:')) return undefined;
-    for (const secret of secrets) {
-      const sid = unsign(value.slice(2), secret);
-      if (sid !== false) return sid;
-    }
-    return undefined;
+  const value = parseCookies(header)[name];
+  if (!value?.startsWith('s:')) return undefined;
+  for (const secret of secrets) {
+    const sessionId = unsign(value.slice(2), secret);
+    if (sessionId !== false) return sessionId;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../storage/redisClient.js';
-import { unavailable } from '../http/httpError.js';
+import { unavailable } from '../errors.js';
+import { redisKeys } from '../storage/keys.js';
 import { describeError, type Logger } from '../logger.js';
 import type { AppEvent, EventBus } from './eventBus.js';
 import { LocalFanout } from './localFanout.js';
@@ -27,7 +28,7 @@ import { LocalFanout } from './localFanout.js';
  */
 export function createRedisBus(publisher: RedisConnection, subscriber: Redis, prefix: string, log: Logger): EventBus {
   const fanout = new LocalFanout();
-  const channel = `${prefix}ev:all`;
+  const channel = redisKeys(prefix).eventChannel;
   const onError = (err: unknown) => log.error({ err: describeError(err) }, 'event listener failed');
   const gapCallbacks: Array<() => void> = [];
   let delivering = false;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError, type Logger } from '../logger.js';
-import type { Revocation } from '../sessions/authState.js';
+import type { Revocation } from '../sessions/revocation.js';
 import { createEvent, topics, type AppEvent, type EventBus, type Listener } from './eventBus.js';
 
 export interface SseHub {
@@ -21,8 +21,8 @@ export interface SseHub {
 }
 
 export interface StreamOwner {
-  sid: string;
-  handle: string;
+  sessionId: string;
+  sessionHandle: string;
   issuer: string;
   sub: string;
 }
@@ -33,12 +33,12 @@ export interface SseHubDeps {
   retryMs: number;
   maxBufferedBytes: number;
   /** Re-read after registering: a revocation published before we listened must not be missed. */
-  revocationOf: (sid: string) => Promise<Revocation | null>;
+  revocationOf: (sessionId: string) => Promise<Revocation | null>;
   /**
    * The tombstone of a session, or null. Called for every open stream at once after a bus gap, so it
    * must be one plain command (ioredis pipelines concurrent calls into a single write).
    */
-  tombstoneOf: (sid: string) => Promise<Revocation | null>;
+  tombstoneOf: (sessionId: string) => Promise<Revocation | null>;
   log: Logger;
   onStreamsChanged?: (count: number) => void;
   onDropped?: () => void;
@@ -47,7 +47,7 @@ export interface SseHubDeps {
 /** What an open stream holds beyond its socket: kept small, as a replica holds thousands. */
 interface Stream {
   readonly res: ServerResponse;
-  readonly sid: string;
+  readonly sessionId: string;
   readonly sessionTopic: string;
   readonly userTopic: string;
   readonly listener: Listener;
@@ -116,7 +116,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     const all = [...streams.values()];
     for (let i = 0; i < all.length; i += RECHECK_BATCH) {
       const batch = all.slice(i, i + RECHECK_BATCH);
-      const found = await Promise.all(batch.map((stream) => deps.tombstoneOf(stream.sid)));
+      const found = await Promise.all(batch.map((stream) => deps.tombstoneOf(stream.sessionId)));
       batch.forEach((stream, k) => {
         const revocation = found[k];
         send(stream, revocation ? invalidated(revocation) : createEvent('resync'));
@@ -145,9 +145,9 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     async open(req, res, owner, headers) {
       // The client may have left while its session was loading; then there is nothing to serve.
       if (req.socket.destroyed) return;
-      const sessionTopic = topics.session(owner.handle);
+      const sessionTopic = topics.session(owner.sessionHandle);
       const userTopic = topics.user(owner.issuer, owner.sub);
-      const stream: Stream = { res, sid: owner.sid, sessionTopic, userTopic, listener: (event) => send(stream, event) };
+      const stream: Stream = { res, sessionId: owner.sessionId, sessionTopic, userTopic, listener: (event) => send(stream, event) };
       // From here to the 'close' listener nothing awaits: the client cannot leave halfway through the
       // registration. subscribe() throws (503) before anything is registered if the bus is down.
       deps.bus.subscribe(sessionTopic, stream.listener);
@@ -171,7 +171,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
 
       let revocation: Revocation | null;
       try {
-        revocation = await deps.revocationOf(owner.sid);
+        revocation = await deps.revocationOf(owner.sessionId);
       } catch (err) {
         // Unknown whether the session still lives: end the stream; the reconnect is checked afresh.
         deps.log.warn({ err: describeError(err) }, 'could not re-check a new stream; ending it');

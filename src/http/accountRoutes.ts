@@ -3,8 +3,9 @@ import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import { actorOf, type RevokeSessions } from '../sessions/revokeSessions.js';
 import type { CsrfGuard } from './csrf.js';
-import { HttpError } from './httpError.js';
-import { liveSessionOf, sessionOf, type SessionGuard } from './sessionGuard.js';
+import { HttpError } from '../errors.js';
+import { liveSessionOf, sessionOf } from '../sessions/requestSession.js';
+import type { SessionGuard } from './sessionGuard.js';
 
 const MAX_LISTED_SESSIONS = 500;
 
@@ -15,19 +16,18 @@ export function createAccountRouter(deps: {
   store: SessionStore;
   index: SessionIndex;
   revoke: RevokeSessions;
-  handleOf: (sid: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   moderatorRole: string;
 }): Router {
   const router = Router();
   const { requireSession } = deps.guard;
 
   router.get('/api/user', requireSession, (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ user: liveSessionOf(res).auth.user });
+    res.json({ user: liveSessionOf(res).auth.user });
   });
 
   router.get('/api/session-status', (_req, res) => {
     const session = sessionOf(res);
-    res.set('Cache-Control', 'no-store');
     if (session.state === 'live') res.json({ authenticated: true, sessionActive: true });
     else if (session.state === 'revoked') res.json({ authenticated: true, sessionActive: false, reason: session.revocation.reason });
     else res.json({ authenticated: false, sessionActive: false });
@@ -38,24 +38,24 @@ export function createAccountRouter(deps: {
     if (all && !session.auth.user.roles.includes(deps.moderatorRole)) {
       throw new HttpError(403, 'forbidden', `Listing all sessions needs the ${deps.moderatorRole} role`);
     }
-    const sids = all
+    const sessionIds = all
       ? await deps.index.all(MAX_LISTED_SESSIONS)
       : await deps.index.byUser(session.auth.issuer, session.auth.sub);
-    const records = await Promise.all(sids.slice(0, MAX_LISTED_SESSIONS).map(async (sid) => ({ sid, data: await deps.store.read(sid) })));
-    return records.flatMap(({ sid, data }) => (data?.auth ? [{ sid, auth: data.auth }] : []));
+    const records = await Promise.all(sessionIds.slice(0, MAX_LISTED_SESSIONS).map(async (sessionId) => ({ sessionId, data: await deps.store.read(sessionId) })));
+    return records.flatMap(({ sessionId, data }) => (data?.auth ? [{ sessionId, auth: data.auth }] : []));
   };
 
   router.get('/api/sessions', requireSession, async (req, res) => {
     const session = liveSessionOf(res);
     const sessions = await visibleSessions(session, req.query.all === 'true');
-    res.set('Cache-Control', 'no-store').json({
+    res.json({
       sessions: sessions
-        .map(({ sid, auth }) => ({
-          sessionId: deps.handleOf(sid),
+        .map(({ sessionId, auth }) => ({
+          sessionId: deps.sessionHandleOf(sessionId),
           userId: auth.user.id,
           userName: auth.user.name,
           loginTime: auth.loginTime,
-          current: sid === session.sid,
+          current: sessionId === session.sessionId,
         }))
         .sort((a, b) => b.loginTime.localeCompare(a.loginTime)),
     });
@@ -64,10 +64,10 @@ export function createAccountRouter(deps: {
   router.delete('/api/sessions/:sessionId', requireSession, deps.csrf.requireCsrf, async (req, res) => {
     const session = liveSessionOf(res);
     const isModerator = session.auth.user.roles.includes(deps.moderatorRole);
-    const target = (await visibleSessions(session, isModerator)).find(({ sid }) => deps.handleOf(sid) === req.params.sessionId);
+    const target = (await visibleSessions(session, isModerator)).find(({ sessionId }) => deps.sessionHandleOf(sessionId) === req.params.sessionId);
     if (!target) throw new HttpError(404, 'not_found', 'No live session of yours has that id');
-    await deps.revoke([target.sid], 'revoked', actorOf(session.auth));
-    res.set('Cache-Control', 'no-store').json({ revoked: req.params.sessionId });
+    await deps.revoke([target.sessionId], 'revoked', actorOf(session.auth));
+    res.json({ revoked: req.params.sessionId });
   });
 
   return router;

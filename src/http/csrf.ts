@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { HttpError } from './httpError.js';
+import { HttpError } from '../errors.js';
 
 export interface CsrfGuard {
   /** Refuses a request whose Origin is foreign, or that a browser marks as cross-site. */

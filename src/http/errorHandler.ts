@@ -1,27 +1,32 @@
+import escapeHtml from 'escape-html';
 import type { ErrorRequestHandler, Request } from 'express';
 import { describeError, type Logger } from '../logger.js';
-import { HttpError } from './httpError.js';
+import { HttpError } from '../errors.js';
+
+const INTERNAL_ERROR = 'An internal error occurred';
 
 /**
  * The one place errors become responses: `{error, error_description, fields?}` as JSON, or a short
- * HTML page for a browser navigating the sign-in routes. Server-side failures are logged through
- * describeError (name, message, code: never a library's attached command or body) and unknown errors
- * answered with a generic 500; no stack trace or internal message ever leaves.
+ * HTML page for a browser navigating the sign-in routes. Only an `expose`d HttpError shows its code
+ * and message; anything else (an HttpError not exposed, an unknown error) is answered as a generic
+ * `server_error`. Server-side failures are logged through describeError (name, message, code: never
+ * a library's attached command or body); no stack trace or internal message ever leaves.
  */
 export function createErrorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const error = toHttpError(err);
+    const failure = toHttpError(err);
     const reqId = res.locals.requestId as string | undefined;
-    if (error.status >= 500) log.error({ reqId, err: describeError(error.cause ?? err), code: error.code }, 'request failed');
-    else log.info({ reqId, code: error.code, status: error.status }, error.message);
+    if (failure.status >= 500) log.error({ reqId, err: describeError(failure.cause ?? err), code: failure.code }, 'request failed');
+    else log.info({ reqId, code: failure.code, status: failure.status }, failure.message);
+    const error = failure.expose ? failure : new HttpError(failure.status, 'server_error', INTERNAL_ERROR);
     if (res.headersSent) {
       // A failure after the whole answer went out (express-session reports its end-of-request
       // store calls this way) leaves a healthy keep-alive connection: only a half-sent answer is cut.
       if (!res.writableEnded) res.destroy();
       return;
     }
-    res.status(error.status);
-    res.set('Cache-Control', 'no-store');
+    // Errors are answers of the moment, whichever route failed: never cached.
+    res.status(error.status).set('Cache-Control', 'no-store');
     if (error.headers) res.set(error.headers);
     if (prefersHtml(req)) {
       res.type('html').send(errorPage(error));
@@ -53,7 +58,7 @@ function toHttpError(err: unknown): HttpError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new HttpError(status, 'invalid_request', 'The request could not be processed');
   }
-  return new HttpError(500, 'server_error', 'An internal error occurred', { cause: err });
+  return new HttpError(500, 'server_error', INTERNAL_ERROR, { cause: err });
 }
 
 /** Browsers landing on /auth/* (a failed callback, say) get a page; programs get JSON. */
@@ -62,11 +67,9 @@ function prefersHtml(req: Request): boolean {
 }
 
 function errorPage(error: HttpError): string {
-  const escape = (text: string) =>
-    text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign-in problem</title></head>
 <body><h1>${error.status === 503 ? 'Please try again shortly' : 'Sign-in did not complete'}</h1>
-<p>${escape(error.message)}</p><p><small>${escape(error.code)}</small></p>
+<p>${escapeHtml(error.message)}</p><p><small>${escapeHtml(error.code)}</small></p>
 <p><a href="/auth/login">Sign in again</a></p></body></html>`;
 }

@@ -1,21 +1,22 @@
 import { Router } from 'express';
 import type { Metrics } from './metrics.js';
+import { noStore } from './noStore.js';
 
 export type ReadinessCheck = () => Promise<void>;
 
 /** `GET /healthz` (the process answers), `GET /readyz` (every dependency answers), `GET /metrics`. */
 export function createHealthRouter(deps: { checks: Record<string, ReadinessCheck>; metrics: Metrics; timeoutMs: number }): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  router.get('/healthz', noStore, (_req, res) => {
+    res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', noStore, async (_req, res) => {
     const entries = await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]) => [name, await settle(check, deps.timeoutMs)] as const),
     );
     const checks = Object.fromEntries(entries);
     const ready = entries.every(([, state]) => state === 'up');
-    res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ready' : 'not_ready', checks });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
   router.get('/metrics', async (_req, res) => {
     res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

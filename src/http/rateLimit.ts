@@ -1,10 +1,11 @@
 import { BlockList, isIPv4 } from 'node:net';
 import type { Request, RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RateLimitSettings } from '../config.js';
+import type { RateLimitSettings } from '../config/rateLimitConfig.js';
 import { describeError, type Logger } from '../logger.js';
+import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';
-import { HttpError, unavailable } from './httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 
 export interface RateLimits {
   /** `GET /auth/login`, per client address. Fails closed: 503 when the count cannot be kept. */
@@ -44,6 +45,7 @@ export function createRateLimits(deps: {
   onLimited?: (route: Route) => void;
 }): RateLimits {
   const { settings } = deps;
+  const keys = redisKeys(deps.prefix);
   const providers = new BlockList();
   for (const entry of settings.providerAddresses) {
     const [address, bits] = entry.split('/') as [string, string | undefined];
@@ -53,11 +55,18 @@ export function createRateLimits(deps: {
   }
   const isProvider = (address: string) => providers.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
 
-  const limiterFor = (route: Route, points: number): RateLimiterAbstract => {
-    const options = { keyPrefix: `${deps.prefix}rl:${route}`, points, duration: settings.windowSeconds };
-    return deps.redis
+  /** The route's limiter, counting per client address under `keys.rateLimit(route, address)`. */
+  const limiterFor = (route: Route, points: number) => {
+    // The whole key comes from redisKeys; an empty keyPrefix keeps the limiter from adding its own.
+    const options = { keyPrefix: '', points, duration: settings.windowSeconds };
+    const limiter: RateLimiterAbstract = deps.redis
       ? new RateLimiterRedis({ ...options, storeClient: deps.redis, rejectIfRedisNotReady: true })
       : new RateLimiterMemory(options);
+    return {
+      consume: (address: string) => limiter.consume(keys.rateLimit(route, address)),
+      get: (address: string) => limiter.get(keys.rateLimit(route, address)),
+      penalty: (address: string, points: number) => limiter.penalty(keys.rateLimit(route, address), points),
+    };
   };
 
   const tooMany = (route: Route, outcome: RateLimiterRes): HttpError => {

@@ -1,36 +1,15 @@
-import type { Request, RequestHandler, Response } from 'express';
-import type { RequestSession } from '../sessions/authState.js';
+import type { Request, RequestHandler } from 'express';
+import { sessionOf, type RequestSession } from '../sessions/requestSession.js';
 import type { RefreshTokens } from '../sessions/refreshTokens.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import { issuedBeforeNotBefore } from '../sessions/sessionStore.js';
-import { HttpError } from './httpError.js';
+import { HttpError } from '../errors.js';
 
 export interface SessionGuard {
   /** Sets `res.locals.session` for every request that went through express-session. */
   resolveSession: RequestHandler;
   /** 401 unless the session is live: `session_revoked` for a tombstoned cookie, `unauthenticated` otherwise. */
   requireSession: RequestHandler;
-}
-
-export function sessionOf(res: Response): RequestSession {
-  return (res.locals.session as RequestSession | undefined) ?? { state: 'none' };
-}
-
-/**
- * Detaches the session from the request so express-session neither writes it back nor re-sends its
- * cookie: after a logout (the record is gone) or on a stream (which outlives any use of it).
- */
-export function detachSession(req: Request, res: Response): void {
-  // Assigned, not deleted: `delete` would turn these long-lived objects into slower, larger dictionaries.
-  (req as { session?: unknown }).session = undefined;
-  res.locals.session = undefined;
-}
-
-/** The live session of a request that passed `requireSession`. */
-export function liveSessionOf(res: Response): Extract<RequestSession, { state: 'live' }> {
-  const session = sessionOf(res);
-  if (session.state !== 'live') throw new HttpError(401, 'unauthenticated', 'Sign in first');
-  return session;
 }
 
 /**
@@ -41,7 +20,7 @@ export function liveSessionOf(res: Response): Extract<RequestSession, { state: '
 export function createSessionGuard(deps: {
   refresh: RefreshTokens;
   revoke: RevokeSessions;
-  handleOf: (sid: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   skewMs: number;
 }): SessionGuard {
   const resolve = async (req: Request): Promise<RequestSession> => {
@@ -50,21 +29,21 @@ export function createSessionGuard(deps: {
     if (data.revoked) return { state: 'revoked', revocation: data.revoked };
     const auth = data.auth;
     if (!auth) return { state: 'none' };
-    const sid = req.sessionID;
+    const sessionId = req.sessionID;
     if (auth.absoluteExpiresAt <= Date.now()) {
-      await deps.revoke([sid], 'expired');
+      await deps.revoke([sessionId], 'expired');
       return { state: 'revoked', revocation: { reason: 'expired', at: new Date().toISOString() } };
     }
     // Issuer-wide not-before (Keycloak "Sign out all", "Revocation → Push"): the sweep revoked what
     // it found; this catches a session it missed, or one restored from an old record.
     if (issuedBeforeNotBefore(data)) {
-      await deps.revoke([sid], 'backchannel_logout');
+      await deps.revoke([sessionId], 'backchannel_logout');
       return { state: 'revoked', revocation: { reason: 'backchannel_logout', at: new Date().toISOString() } };
     }
-    if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sid)) === 'revoked') {
+    if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sessionId)) === 'revoked') {
       return { state: 'revoked', revocation: { reason: 'provider_session_ended', at: new Date().toISOString() } };
     }
-    return { state: 'live', sid, handle: deps.handleOf(sid), auth };
+    return { state: 'live', sessionId, sessionHandle: deps.sessionHandleOf(sessionId), auth };
   };
 
   return {

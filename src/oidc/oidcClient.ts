@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import type { JWTVerifyGetKey } from 'jose';
-import { HttpError } from '../http/httpError.js';
-import type { Config } from '../config.js';
+import { unavailable } from '../errors.js';
+import type { Config } from '../config/loadConfig.js';
 import { describeError, type Logger } from '../logger.js';
 import { createClockSkewMonitor } from './clockSkew.js';
 import { createSigningKeys } from './signingKeys.js';
@@ -11,7 +11,8 @@ import { createSigningKeys } from './signingKeys.js';
  * until it succeeds; until then `/readyz` says not ready and sign-in answers 503.
  */
 export interface OidcClient {
-  readonly issuer: string;
+  /** The issuer as its metadata names it (the `iss` its tokens carry); throws 503 while discovery has not succeeded. */
+  issuer(): string;
   isReady(): boolean;
   /** Resolves after the first successful discovery. */
   whenReady(): Promise<void>;
@@ -33,6 +34,7 @@ export function createOidcClient(
 ): OidcClient {
   const clock = createClockSkewMonitor({ toleranceSeconds: oidc.clockToleranceSeconds, log, onOffset: options.onClockOffset });
   let configuration: client.Configuration | undefined;
+  let issuer: string | undefined;
   let keys: JWTVerifyGetKey | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -61,6 +63,7 @@ export function createOidcClient(
       if (!jwksUri) throw new Error('the provider metadata has no jwks_uri');
       keys = createSigningKeys(new URL(jwksUri), { cooldownMs: oidc.jwksCooldownMs, cacheMaxAgeMs: 10 * 60_000, timeoutMs: oidc.httpTimeoutMs });
       configuration = discovered;
+      issuer = advertised;
       log.info({ issuer: oidc.issuer, attempt }, 'OpenID Provider metadata discovered');
       markReady();
     } catch (err) {
@@ -74,12 +77,13 @@ export function createOidcClient(
   void discover(0);
 
   const notReady = () =>
-    new HttpError(503, 'temporarily_unavailable', 'The identity provider is not reachable yet; try again shortly', {
-      headers: { 'Retry-After': '5' },
-    });
+    unavailable('identity provider', undefined, 'The identity provider is not reachable yet; try again shortly');
 
   return {
-    issuer: oidc.issuer,
+    issuer() {
+      if (!issuer) throw notReady();
+      return issuer;
+    },
     isReady: () => configuration !== undefined,
     whenReady: () => ready,
     configuration() {

@@ -7,14 +7,14 @@ import type { SessionStore } from './sessionStore.js';
 export interface LivenessMonitor {
   start(): void;
   stop(): Promise<void>;
-  /** One round: check every session that is due. Exposed for tests and benchmarks. */
+  /** One round: check every session that is due (what each tick runs; a round still running is shared). Exposed for tests. */
   runOnce(): Promise<number>;
   /**
    * Checks these sessions against the provider now, whatever their schedule (a forced refresh-token
    * grant; a refused grant revokes the session as `provider_session_ended`), at most `concurrency`
    * at once. A session that no longer exists is left alone. Never throws: failures are logged.
    */
-  recheck(sids: readonly string[]): Promise<void>;
+  recheck(sessionIds: readonly string[]): Promise<void>;
 }
 
 export interface LivenessDeps {
@@ -44,18 +44,18 @@ export function createLivenessMonitor(deps: LivenessDeps): LivenessMonitor {
 
   const nextDue = () => Date.now() + deps.intervalMs * (0.9 + Math.random() * 0.2);
 
-  const check = async (sid: string): Promise<void> => {
-    const data = await deps.store.read(sid);
+  const check = async (sessionId: string): Promise<void> => {
+    const data = await deps.store.read(sessionId);
     if (!data?.auth) {
-      await deps.revoke([sid], 'expired');
+      await deps.revoke([sessionId], 'expired');
       return;
     }
     if (data.auth.absoluteExpiresAt <= Date.now()) {
-      await deps.revoke([sid], 'expired');
+      await deps.revoke([sessionId], 'expired');
       return;
     }
-    const outcome = await deps.refresh(sid, { force: true });
-    if (outcome !== 'revoked' && outcome !== 'gone') await deps.schedule.track(sid, nextDue());
+    const outcome = await deps.refresh(sessionId, { force: true });
+    if (outcome !== 'revoked' && outcome !== 'gone') await deps.schedule.track(sessionId, nextDue());
   };
 
   const round = async (): Promise<number> => {
@@ -64,8 +64,8 @@ export function createLivenessMonitor(deps: LivenessDeps): LivenessMonitor {
       const due = await deps.schedule.claimDue(Date.now(), Date.now() + deps.intervalMs, batchSize);
       for (let i = 0; i < due.length; i += concurrency) {
         await Promise.all(
-          due.slice(i, i + concurrency).map((sid) =>
-            check(sid).catch((err) => deps.log.warn({ err: describeError(err) }, 'liveness check failed; retried next round')),
+          due.slice(i, i + concurrency).map((sessionId) =>
+            check(sessionId).catch((err) => deps.log.warn({ err: describeError(err) }, 'liveness check failed; retried next round')),
           ),
         );
       }
@@ -79,11 +79,11 @@ export function createLivenessMonitor(deps: LivenessDeps): LivenessMonitor {
     return running;
   };
 
-  const recheck = async (sids: readonly string[]): Promise<void> => {
-    for (let i = 0; i < sids.length; i += concurrency) {
+  const recheck = async (sessionIds: readonly string[]): Promise<void> => {
+    for (let i = 0; i < sessionIds.length; i += concurrency) {
       await Promise.all(
-        sids.slice(i, i + concurrency).map((sid) =>
-          deps.refresh(sid, { force: true }).catch((err) => deps.log.warn({ err: describeError(err) }, 'session re-check failed')),
+        sessionIds.slice(i, i + concurrency).map((sessionId) =>
+          deps.refresh(sessionId, { force: true }).catch((err) => deps.log.warn({ err: describeError(err) }, 'session re-check failed')),
         ),
       );
     }

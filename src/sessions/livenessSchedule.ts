@@ -1,3 +1,4 @@
+import { redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 
 /**
@@ -6,16 +7,16 @@ import type { Kv } from '../storage/kv.js';
  * replicas never check the same session in the same round.
  */
 export interface LivenessSchedule {
-  track(sid: string, dueAt: number): Promise<void>;
-  untrack(sid: string): Promise<void>;
+  track(sessionId: string, dueAt: number): Promise<void>;
+  untrack(sessionId: string): Promise<void>;
   claimDue(now: number, leaseUntil: number, limit: number): Promise<string[]>;
 }
 
 export function createLivenessSchedule(kv: Kv, prefix: string): LivenessSchedule {
-  const key = `${prefix}liveness`;
+  const key = redisKeys(prefix).livenessSchedule;
   return {
-    track: (sid, dueAt) => kv.zadd(key, sid, dueAt),
-    untrack: (sid) => kv.zrem(key, sid),
+    track: (sessionId, dueAt) => kv.zadd(key, sessionId, dueAt),
+    untrack: (sessionId) => kv.zrem(key, sessionId),
     claimDue: (now, leaseUntil, limit) => kv.zclaim(key, now, leaseUntil, limit),
   };
 }

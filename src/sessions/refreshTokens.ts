@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import { describeError, type Logger } from '../logger.js';
+import { redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 import type { RevokeSessions } from './revokeSessions.js';
 import type { SessionStore } from './sessionStore.js';
@@ -22,7 +23,7 @@ export type RefreshOutcome =
   /** Nothing to refresh with (no refresh token), or the provider could not be reached: unchanged. */
   | 'unchanged';
 
-export type RefreshTokens = (sid: string, options?: { force?: boolean }) => Promise<RefreshOutcome>;
+export type RefreshTokens = (sessionId: string, options?: { force?: boolean }) => Promise<RefreshOutcome>;
 
 export interface RefreshDeps {
   oidc: OidcClient;
@@ -46,10 +47,10 @@ export interface RefreshDeps {
  * while we talk to the provider wins (checked before the write, and by the store after it).
  */
 export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
-  const lockKey = (sid: string) => `${deps.prefix}lock:refresh:${sid}`;
+  const lockKey = redisKeys(deps.prefix).refreshLock;
 
-  const refresh = async (sid: string, force: boolean): Promise<RefreshOutcome> => {
-    const data = await deps.store.read(sid);
+  const refresh = async (sessionId: string, force: boolean): Promise<RefreshOutcome> => {
+    const data = await deps.store.read(sessionId);
     if (!data?.auth) return 'gone';
     const { auth } = data;
     if (!force && auth.tokens.expiresAt - Date.now() > deps.skewMs) return 'fresh';
@@ -60,7 +61,7 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
       response = await client.refreshTokenGrant(deps.oidc.configuration(), auth.tokens.refreshToken);
     } catch (err) {
       if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant') {
-        await deps.revoke([sid], 'provider_session_ended');
+        await deps.revoke([sessionId], 'provider_session_ended');
         return 'revoked';
       }
       deps.log.warn({ err: describeError(err) }, 'token refresh failed; the session stays as it was');
@@ -73,19 +74,19 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
       deps.oidc.observeIssuedAt(claims.iat);
       auth.user = userFromClaims(claims, deps.rolesClaim);
     }
-    if (await deps.tombstones.get(sid)) return 'revoked';
-    return (await deps.store.write(sid, data)) === 'revoked' ? 'revoked' : 'refreshed';
+    if (await deps.tombstones.get(sessionId)) return 'revoked';
+    return (await deps.store.write(sessionId, data)) === 'revoked' ? 'revoked' : 'refreshed';
   };
 
-  return async (sid, options = {}) => {
+  return async (sessionId, options = {}) => {
     const token = randomUUID();
-    if (!(await deps.kv.set(lockKey(sid), token, deps.lockMs, true))) return 'busy';
+    if (!(await deps.kv.set(lockKey(sessionId), token, deps.lockMs, true))) return 'busy';
     try {
-      const outcome = await refresh(sid, options.force ?? false);
+      const outcome = await refresh(sessionId, options.force ?? false);
       deps.onOutcome?.(outcome);
       return outcome;
     } finally {
-      await deps.kv.delIfValue(lockKey(sid), token).catch(() => undefined);
+      await deps.kv.delIfValue(lockKey(sessionId), token).catch(() => undefined);
     }
   };
 }

@@ -1,12 +1,13 @@
 import { createEvent, topics, type EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logger.js';
-import type { AuthState, RevocationReason } from './authState.js';
+import type { AuthState } from './authState.js';
+import type { RevocationReason } from './revocation.js';
 import type { LivenessSchedule } from './livenessSchedule.js';
 import type { SessionIndex } from './sessionIndex.js';
 import type { SessionStore } from './sessionStore.js';
 import type { Tombstones } from './tombstones.js';
 
-export type RevokeSessions = (sids: readonly string[], reason: RevocationReason, actor?: RevocationActor) => Promise<number>;
+export type RevokeSessions = (sessionIds: readonly string[], reason: RevocationReason, actor?: RevocationActor) => Promise<number>;
 
 /** The signed-in user who asked for a revocation (none for the provider, expiry or liveness). */
 export interface RevocationActor {
@@ -19,7 +20,7 @@ export const actorOf = (auth: AuthState): RevocationActor => ({ issuer: auth.iss
 
 /** One session that was alive when revoked: what the audit trail records. */
 export interface RevokedSession {
-  handle: string;
+  sessionHandle: string;
   reason: RevocationReason;
   at: string;
   owner: RevocationActor;
@@ -32,7 +33,7 @@ export interface RevokeDeps {
   tombstones: Tombstones;
   schedule: LivenessSchedule;
   bus: EventBus;
-  handleOf: (sid: string) => string;
+  sessionHandleOf: (sessionId: string) => string;
   /** How long a tombstone outlives a session whose record is already gone. */
   absoluteLifetimeMs: number;
   log: Logger;
@@ -50,31 +51,31 @@ export interface RevokeDeps {
  * timeout whose command ran anyway). Returns how many sessions still existed.
  */
 export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
-  const revokeOne = async (sid: string, reason: RevocationReason, actor: RevocationActor | undefined): Promise<boolean> => {
-    const data = await deps.store.read(sid);
+  const revokeOne = async (sessionId: string, reason: RevocationReason, actor: RevocationActor | undefined): Promise<boolean> => {
+    const data = await deps.store.read(sessionId);
     const auth = data?.auth;
     const at = new Date().toISOString();
     const ttlMs = auth ? Math.max(auth.absoluteExpiresAt - Date.now(), 60_000) : deps.absoluteLifetimeMs;
-    await deps.tombstones.put(sid, { reason, at }, ttlMs);
+    await deps.tombstones.put(sessionId, { reason, at }, ttlMs);
     // From here the session is dead for every request; a failure below leaves it dead and is retried.
-    if (auth) deps.onSessionRevoked?.({ handle: deps.handleOf(sid), reason, at, owner: actorOf(auth), actor });
-    await deps.store.remove(sid);
-    await deps.bus.publish(topics.session(deps.handleOf(sid)), createEvent('session_invalidated', { reason }));
+    if (auth) deps.onSessionRevoked?.({ sessionHandle: deps.sessionHandleOf(sessionId), reason, at, owner: actorOf(auth), actor });
+    await deps.store.remove(sessionId);
+    await deps.bus.publish(topics.session(deps.sessionHandleOf(sessionId)), createEvent('session_invalidated', { reason }));
     // Index entries go last: a revocation that fails before this point (a timed-out command) is
     // retried by whoever asked, and the retry finds the session through the index again.
     await Promise.all([
-      auth ? deps.index.remove({ sid, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid }) : undefined,
-      deps.schedule.untrack(sid),
+      auth ? deps.index.remove({ sessionId, issuer: auth.issuer, sub: auth.sub, providerSid: auth.providerSid }) : undefined,
+      deps.schedule.untrack(sessionId),
     ]);
     return auth !== undefined;
   };
 
-  return async (sids, reason, actor) => {
-    const unique = [...new Set(sids)];
-    const results = await Promise.all(unique.map((sid) => revokeOne(sid, reason, actor)));
+  return async (sessionIds, reason, actor) => {
+    const unique = [...new Set(sessionIds)];
+    const results = await Promise.all(unique.map((sessionId) => revokeOne(sessionId, reason, actor)));
     const count = results.filter(Boolean).length;
     if (unique.length > 0) {
-      deps.log.info({ reason, sessions: unique.map(deps.handleOf), existed: count }, 'sessions revoked');
+      deps.log.info({ reason, sessions: unique.map(deps.sessionHandleOf), existed: count }, 'sessions revoked');
       deps.onRevoked?.(reason, count);
     }
     return count;

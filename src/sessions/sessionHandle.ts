@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
 
 /**
- * The public name of a session (`/api/sessions`, SSE topics, logs): a keyed digest of the session id,
- * the same on every replica that shares SESSION_SECRET, from which the id cannot be recovered.
+ * The session handle, the one public name of a session (SSE topics, logs, audit entries; the JSON of
+ * `/api/sessions` and `/api/audit` calls it `sessionId`): a keyed digest of the session id, the same
+ * on every replica that shares SESSION_SECRET, from which the id cannot be recovered.
  */
-export function createSessionHandle(secret: string): (sid: string) => string {
-  return (sid) => createHmac('sha256', `session-handle:${secret}`).update(sid).digest('base64url').slice(0, 24);
+export function createSessionHandle(secret: string): (sessionId: string) => string {
+  return (sessionId) => createHmac('sha256', `session-handle:${secret}`).update(sessionId).digest('base64url').slice(0, 24);
 }

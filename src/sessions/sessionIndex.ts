@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { keyDigest, redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 
 export interface IndexEntry {
-  sid: string;
+  sessionId: string;
   issuer: string;
   sub: string;
   providerSid: string | undefined;
@@ -28,9 +28,10 @@ export interface SessionIndex {
 const MAX_PER_LOOKUP = 10_000;
 
 export function createSessionIndex(kv: Kv, prefix: string, now: () => number = Date.now): SessionIndex {
-  const userKey = (issuer: string, sub: string) => `${prefix}idx:user:${digest(issuer, sub)}`;
-  const providerKey = (issuer: string, providerSid: string) => `${prefix}idx:psid:${digest(issuer, providerSid)}`;
-  const allKey = `${prefix}idx:all`;
+  const keys = redisKeys(prefix);
+  const userKey = (issuer: string, sub: string) => keys.userIndex(keyDigest(issuer, sub));
+  const providerKey = (issuer: string, providerSid: string) => keys.providerSessionIndex(keyDigest(issuer, providerSid));
+  const allKey = keys.allSessionsIndex;
   const keysOf = (entry: Omit<IndexEntry, 'expiresAt'>) => [
     userKey(entry.issuer, entry.sub),
     allKey,
@@ -41,18 +42,13 @@ export function createSessionIndex(kv: Kv, prefix: string, now: () => number = D
   return {
     async add(entry) {
       const options = { pruneBelow: now(), keyExpiresAt: entry.expiresAt };
-      await Promise.all(keysOf(entry).map((key) => kv.zadd(key, entry.sid, entry.expiresAt, options)));
+      await Promise.all(keysOf(entry).map((key) => kv.zadd(key, entry.sessionId, entry.expiresAt, options)));
     },
     async remove(entry) {
-      await Promise.all(keysOf(entry).map((key) => kv.zrem(key, entry.sid)));
+      await Promise.all(keysOf(entry).map((key) => kv.zrem(key, entry.sessionId)));
     },
     byProviderSession: (issuer, providerSid) => live(providerKey(issuer, providerSid)),
     byUser: (issuer, sub) => live(userKey(issuer, sub)),
     all: (limit) => live(allKey, limit),
   };
-}
-
-/** Key names carry a digest, never a raw subject or provider session id. */
-function digest(issuer: string, id: string): string {
-  return createHash('sha256').update(`${issuer}\n${id}`).digest('base64url').slice(0, 32);
 }

@@ -1,9 +1,10 @@
 import type { Request } from 'express';
 import session, { Store, type SessionData } from 'express-session';
 import RedisStore from 'connect-redis';
+import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';
-import { HttpError, unavailable } from '../http/httpError.js';
-import { sessionIssuedAt } from '../logout/notBefore.js';
+import { HttpError, unavailable } from '../errors.js';
+import { sessionIssuedAt } from '../backchannel/notBefore.js';
 import type { Tombstones } from './tombstones.js';
 
 type Callback<T = void> = (err?: unknown, value?: T | null) => void;
@@ -22,7 +23,7 @@ export type WriteOutcome = 'written' | 'revoked';
 export interface IdleTimeout {
   idleMs: number;
   slackMs: number;
-  remainingMs?: (sid: string) => Promise<number>;
+  remainingMs?: (sessionId: string) => Promise<number>;
 }
 
 /** Marks a loaded session whose record needs no renewal this request (not enumerable: never stored). */
@@ -41,7 +42,7 @@ export function issuedBeforeNotBefore(session: object): boolean {
 }
 
 /** Renewal slack for an idle timeout: a tenth of it, between 1 s and 60 s. */
-export function renewalSlackMs(idleMs: number): number {
+function renewalSlackMs(idleMs: number): number {
   return Math.min(60_000, Math.max(1_000, Math.floor(idleMs / 10_000) * 1000));
 }
 
@@ -85,14 +86,14 @@ export class SessionStore extends Store {
     return created;
   }
 
-  override get(sid: string, callback: Callback<SessionData>): void {
-    this.#lookup(sid).then((value) => callback(null, value), (err) => callback(asUnavailable(err)));
+  override get(sessionId: string, callback: Callback<SessionData>): void {
+    this.#lookup(sessionId).then((value) => callback(null, value), (err) => callback(asUnavailable(err)));
   }
 
   /** express-session's save (`req.session.save()`, or a modified session at the end of a request). */
-  override set(sid: string, data: SessionData, callback?: Callback): void {
+  override set(sessionId: string, data: SessionData, callback?: Callback): void {
     if (data.revoked) return void callback?.();
-    this.write(sid, data).then(
+    this.write(sessionId, data).then(
       (outcome) => callback?.(outcome === 'revoked' ? sessionRevoked() : undefined),
       (err) => callback?.(err),
     );
@@ -103,13 +104,13 @@ export class SessionStore extends Store {
    * key, so it cannot revive a deleted record. It runs when the answer is already decided, so a
    * failure (Redis slow or down) is not the request's failure: at worst the session idles out sooner.
    */
-  override touch(sid: string, data: SessionData, callback?: Callback): void {
+  override touch(sessionId: string, data: SessionData, callback?: Callback): void {
     if (data.revoked || (data as { [RENEWAL_NOT_DUE]?: true })[RENEWAL_NOT_DUE] || !this.#inner.touch) return void callback?.();
-    this.#inner.touch(sid, this.#withIdleExpiry(data), () => callback?.());
+    this.#inner.touch(sessionId, this.#withIdleExpiry(data), () => callback?.());
   }
 
-  override destroy(sid: string, callback?: Callback): void {
-    this.#inner.destroy(sid, (err) => callback?.(err ? asUnavailable(err) : undefined));
+  override destroy(sessionId: string, callback?: Callback): void {
+    this.#inner.destroy(sessionId, (err) => callback?.(err ? asUnavailable(err) : undefined));
   }
 
   /** A new session id for the request; the old record is left to revocation (see the class comment). */
@@ -119,9 +120,9 @@ export class SessionStore extends Store {
   }
 
   /** The stored record, without stand-ins. */
-  read(sid: string): Promise<SessionData | null> {
+  read(sessionId: string): Promise<SessionData | null> {
     return new Promise((resolve, reject) =>
-      this.#inner.get(sid, (err, data) => (err ? reject(asUnavailable(err)) : resolve(data ?? null))),
+      this.#inner.get(sessionId, (err, data) => (err ? reject(asUnavailable(err)) : resolve(data ?? null))),
     );
   }
 
@@ -132,18 +133,18 @@ export class SessionStore extends Store {
    * the record may then exist or not (a timed-out SET can still run), which readers tolerate since
    * a tombstone always wins.
    */
-  async write(sid: string, data: SessionData): Promise<WriteOutcome> {
+  async write(sessionId: string, data: SessionData): Promise<WriteOutcome> {
     if (data.revoked) return 'revoked';
     await new Promise<void>((resolve, reject) =>
-      this.#inner.set(sid, this.#withIdleExpiry(data), (err) => (err ? reject(asUnavailable(err)) : resolve())),
+      this.#inner.set(sessionId, this.#withIdleExpiry(data), (err) => (err ? reject(asUnavailable(err)) : resolve())),
     );
-    if (!(await this.#tombstones.get(sid))) return 'written';
-    await this.remove(sid);
+    if (!(await this.#tombstones.get(sessionId))) return 'written';
+    await this.remove(sessionId);
     return 'revoked';
   }
 
-  remove(sid: string): Promise<void> {
-    return new Promise((resolve, reject) => this.destroy(sid, (err) => (err ? reject(err) : resolve())));
+  remove(sessionId: string): Promise<void> {
+    return new Promise((resolve, reject) => this.destroy(sessionId, (err) => (err ? reject(err) : resolve())));
   }
 
   /**
@@ -157,15 +158,15 @@ export class SessionStore extends Store {
     return { ...data, cookie: { ...data.cookie, expires } } as SessionData;
   }
 
-  async #lookup(sid: string): Promise<SessionData | null> {
+  async #lookup(sessionId: string): Promise<SessionData | null> {
     // The reads in one round trip (auto-pipelined): a tombstone wins over a record, so a record
     // written back by a writer that raced its revocation never reads as live, even for a moment;
     // the record's TTL says whether this request must renew it; the issuer's not-before whether
     // its tokens were voided by an admin action.
     const [data, revoked, remainingMs, notBefore] = await Promise.all([
-      this.read(sid),
-      this.#tombstones.get(sid),
-      this.#idle.remainingMs?.(sid),
+      this.read(sessionId),
+      this.#tombstones.get(sessionId),
+      this.#idle.remainingMs?.(sessionId),
       this.#notBefore?.(),
     ]);
     if (!revoked) {
@@ -194,15 +195,15 @@ export function createSessionStore(options: {
   const slackMs = renewalSlackMs(idleMs);
   const { redis } = options;
   if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, { idleMs, slackMs }, options.notBefore);
-  const prefix = `${options.prefix}sess:`;
+  const keyOf = redisKeys(options.prefix).session;
   // A function, so connect-redis never derives the TTL from the cookie (which carries the absolute end).
   const ttlSeconds = () => (idleMs + slackMs) / 1000;
-  return new SessionStore(new RedisStore({ client: redis, prefix, ttl: ttlSeconds }), options.tombstones, {
+  return new SessionStore(new RedisStore({ client: redis, prefix: keyOf(''), ttl: ttlSeconds }), options.tombstones, {
     idleMs,
     slackMs,
-    remainingMs: async (sid) => {
+    remainingMs: async (sessionId) => {
       try {
-        return await redis.pttl(`${prefix}${sid}`);
+        return await redis.pttl(keyOf(sessionId));
       } catch (err) {
         throw unavailable('Redis', err);
       }

@@ -1,5 +1,13 @@
 import type { TokenEndpointResponse } from 'openid-client';
-import type { TokenSet } from './authState.js';
+
+/** The provider's tokens of one session, kept server-side only. */
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string | undefined;
+  idToken: string;
+  /** Access-token expiry, epoch milliseconds. */
+  expiresAt: number;
+}
 
 /** Providers that omit `expires_in` get this access-token lifetime assumed. */
 const DEFAULT_EXPIRES_IN_SECONDS = 300;

@@ -1,23 +1,24 @@
+import { redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
-import type { Revocation } from './authState.js';
+import type { Revocation } from './revocation.js';
 
 /**
  * What remains of a revoked session: the reason, under the app's session id (never the provider's
  * `sid`, which a later login may reuse), kept as long as the cookie could still be presented.
  */
 export interface Tombstones {
-  put(sid: string, revocation: Revocation, ttlMs: number): Promise<void>;
-  get(sid: string): Promise<Revocation | null>;
+  put(sessionId: string, revocation: Revocation, ttlMs: number): Promise<void>;
+  get(sessionId: string): Promise<Revocation | null>;
 }
 
 export function createTombstones(kv: Kv, prefix: string): Tombstones {
-  const key = (sid: string) => `${prefix}tomb:${sid}`;
+  const key = redisKeys(prefix).tombstone;
   return {
-    async put(sid, revocation, ttlMs) {
-      await kv.set(key(sid), JSON.stringify(revocation), ttlMs);
+    async put(sessionId, revocation, ttlMs) {
+      await kv.set(key(sessionId), JSON.stringify(revocation), ttlMs);
     },
-    async get(sid) {
-      const raw = await kv.get(key(sid));
+    async get(sessionId) {
+      const raw = await kv.get(key(sessionId));
       return raw ? (JSON.parse(raw) as Revocation) : null;
     },
   };

@@ -1,5 +1,5 @@
 import type { IDToken } from 'openid-client';
-import type { SessionUser } from './authState.js';
+import type { SessionUser } from './sessionUser.js';
 
 /** The user as the API shows it, from validated ID-token claims. Roles come from `rolesClaim`, a dotted path. */
 export function userFromClaims(claims: IDToken, rolesClaim: string): SessionUser {

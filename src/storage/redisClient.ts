@@ -1,7 +1,8 @@
 import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AbstractConnector, Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Config, HostPort, RedisTopology } from '../config.js';
+import type { Config } from '../config/loadConfig.js';
+import type { HostPort, RedisTopology } from '../config/redisConfig.js';
 import { describeError, type Logger } from '../logger.js';
 
 /** A connection to whichever Redis deployment is configured; both kinds take the same commands. */

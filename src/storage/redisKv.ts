@@ -1,5 +1,5 @@
 import type { RedisConnection } from './redisClient.js';
-import { unavailable } from '../http/httpError.js';
+import { unavailable } from '../errors.js';
 import type { Kv } from './kv.js';
 
 // Each script touches only KEYS[1], and every other command one key: one slot each, so Redis Cluster

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/auditEntry.js';
-import { unavailable } from '../../src/http/httpError.js';
+import { unavailable } from '../../src/errors.js';
 import type { AuditRepository } from '../../src/audit/auditRepository.js';
 import { createAuditTrail } from '../../src/audit/auditTrail.js';
 import { createLogger } from '../../src/logger.js';
@@ -9,7 +9,7 @@ import type { RevokedSession } from '../../src/sessions/revokeSessions.js';
 
 const owner = { issuer: 'https://op.example', sub: 'alice', name: 'Alice Archer' };
 const revoked = (n: number, extra: Partial<RevokedSession> = {}): RevokedSession => ({
-  handle: `handle-${n}`,
+  sessionHandle: `handle-${n}`,
   reason: 'logout',
   at: new Date().toISOString(),
   owner,

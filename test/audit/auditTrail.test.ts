@@ -41,7 +41,7 @@ describe('the audit trail of sign-outs', () => {
       secrets.add(secret);
     }
     secrets.add(auth.user.email!);
-    handles.set(agent, services().handleOf(sid));
+    handles.set(agent, services().sessionHandleOf(sid));
     return agent;
   };
   const listAs = async (agent: UserAgent, query = '', replica = A) => {

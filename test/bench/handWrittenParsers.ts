@@ -1,6 +1,6 @@
 /**
  * A/B for the two hand-written pieces on the hot path, against the libraries they replace:
- *  - `readForm` (src/logout/readForm.ts) against `express.urlencoded` (body-parser, as the back-channel
+ *  - `readForm` (src/backchannel/readForm.ts) against `express.urlencoded` (body-parser, as the back-channel
  *    route used it: extended false, 16 KB, 32 parameters), on the back-channel body shape: one
  *    `logout_token` form field holding an RS256-signed logout token (~0.9 KB);
  *  - `createRequestLogger` (src/http/requestLogger.ts) against pino-http configured as the app had it
@@ -23,7 +23,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createLogger } from '../../src/logger.js';
-import { readForm } from '../../src/logout/readForm.js';
+import { readForm } from '../../src/backchannel/readForm.js';
 import { createRequestLogger, requestIdOf } from '../../src/http/requestLogger.js';
 import { runWrk } from './wrk.js';
 

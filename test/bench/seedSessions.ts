@@ -37,7 +37,7 @@ export async function seedSessions(options: {
     });
     await Promise.all(
       batch.map(async (s) => {
-        await index.add({ sid: s.sid, issuer: options.issuer, sub: s.sub, providerSid: s.providerSid, expiresAt: absoluteExpiresAt });
+        await index.add({ sessionId: s.sid, issuer: options.issuer, sub: s.sub, providerSid: s.providerSid, expiresAt: absoluteExpiresAt });
         const record = {
           cookie: { originalMaxAge: 3600_000, expires: new Date(absoluteExpiresAt).toISOString(), httpOnly: true, path: '/', sameSite: 'lax' },
           auth: {

@@ -29,6 +29,7 @@ describe('board API end to end', () => {
   it('when bob comments on alice\'s post through replica A, then alice\'s stream on replica B gets comment_created', async () => {
     const created = await write(alice, 0, 'POST', '/api/posts', { title: '  Hello board  ', body: 'First post' });
     expect(created.status).toBe(201);
+    expect(created.headers.get('cache-control')).toBe('no-store');
     const { post } = (await created.json()) as { post: { id: number; title: string; author: { name: string }; canEdit: boolean } };
     expect(post).toMatchObject({ title: 'Hello board', author: { name: 'Alice Archer' }, canEdit: true });
 
@@ -47,6 +48,7 @@ describe('board API end to end', () => {
     stream.close();
 
     const read = await alice.fetch(at(1, `/api/posts/${post.id}`));
+    expect(read.headers.get('cache-control')).toBe('no-store');
     const { post: full } = (await read.json()) as { post: { comments: Array<{ id: number; canEdit: boolean }> } };
     expect(full.comments.map((c) => c.id)).toEqual([saved.id]);
     expect(full.comments[0]!.canEdit).toBe(false);

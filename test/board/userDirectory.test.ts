@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUserDirectory, identityOf } from '../../src/board/userDirectory.js';
+import { createUserDirectory } from '../../src/board/userDirectory.js';
+import { identityOf } from '../../src/sessions/externalIdentity.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { startSilentServer, startTcpProxy, viaPort, type TcpProxy } from '../db/tcpProxy.js';
 import { connectPostgresDatabase, type ConnectedDatabase } from '../support/postgresDatabase.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config/loadConfig.js';
 
 const minimal = { OIDC_ISSUER: 'http://127.0.0.1:8080/realms/board', CLIENT_ID: 'board-bff', CLIENT_SECRET: 's3cret' };
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/database.js';
-import { HttpError } from '../../src/http/httpError.js';
+import { HttpError } from '../../src/errors.js';
 import { captureLogger, silentLogger } from '../board/support/boardTestKit.js';
 import { startSilentServer, startTcpProxy, viaPort } from './tcpProxy.js';
 import { freePort as closedPort } from '../support/ports.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isUnavailableError, translateDatabaseError } from '../../src/db/databaseErrors.js';
-import { HttpError } from '../../src/http/httpError.js';
+import { HttpError } from '../../src/errors.js';
 
 const withCode = (code: string, message = 'driver error') => Object.assign(new Error(message), { code });
 

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
 import { describe, expect, it } from 'vitest';
 import { NGINX_CONFIG, startNginx, testNginxConfig } from '../support/nginx.js';
 import { freePort } from '../support/ports.js';
@@ -43,7 +43,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives both replicas the same settings, each one a setting src/config.ts reads', () => {
+  it('gives both replicas the same settings, each one a setting src/config/ reads', () => {
     const [a, b] = APP_SERVICES.map((name) => services[name]);
     expect(a.environment).toEqual(b.environment);
     expect(Object.keys(a.environment).filter((name) => !settings.has(name))).toEqual([]);
@@ -51,7 +51,7 @@ describe('docker-compose.yml', () => {
     expect(new URL(a.environment.DATABASE_URL).host).toBe('postgres:5432');
   });
 
-  it('gives the replicas a configuration src/config.ts accepts', () => {
+  it('gives the replicas a configuration src/config/ accepts', () => {
     const config = loadConfig(services.app1.environment);
     expect(config.oidc.issuer).toBe('http://localhost:8081/realms/board');
     expect(config.oidc.discoveryUrl?.href).toBe('http://keycloak:8080/realms/board/.well-known/openid-configuration');

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_ID, CLIENT_SECRET, startDevProvider, type TestProvider } from '../../dev/oidcProvider.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config/loadConfig.js';
 import { createLogger } from '../../src/logger.js';
 import { createOidcClient } from '../../src/oidc/oidcClient.js';
 
@@ -73,7 +73,7 @@ describe('discovery at a URL other than the issuer (real OpenID Provider)', () =
       await oidc.whenReady();
       const metadata = oidc.configuration().serverMetadata();
       expect(metadata.issuer).toBe(provider.issuer);
-      expect(oidc.issuer).toBe(provider.issuer);
+      expect(oidc.issuer()).toBe(provider.issuer);
     } finally {
       oidc.stop();
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
 import { startWorld, type World } from '../support/world.js';
 import { APP_EXIT_MARGIN_SECONDS, configSettingNames, OVERLAYS, preStopSeconds, renderOverlay, ROOT, type Manifest, type Overlay } from './support/deployFiles.js';
 import { schemaProblems } from './support/kubernetesSchemas.js';
@@ -56,7 +56,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(one(docs, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
   });
 
-  it('names only settings that src/config.ts reads', () => {
+  it('names only settings that src/config/ reads', () => {
     const container = appContainer(docs);
     const names = [...Object.keys(appConfigMap(docs)), ...(container.env ?? []).map((e: { name: string }) => e.name)];
     const secretKeys = docs
@@ -69,7 +69,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     ]);
   });
 
-  it('starts: the ConfigMap and the Secret together are a configuration src/config.ts accepts', () => {
+  it('starts: the ConfigMap and the Secret together are a configuration src/config/ accepts', () => {
     const secrets = docs.filter((d) => d.kind === 'Secret' && d.metadata.name.startsWith('board-bff-secrets'));
     // prod's Secret is made outside git: these are the keys its comment and the README list.
     const secretEnv =

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/events/memoryBus.js';
 import { createSseHub, type SseHub } from '../../src/events/sseHub.js';
 import { createLogger } from '../../src/logger.js';
-import type { Revocation } from '../../src/sessions/authState.js';
+import type { Revocation } from '../../src/sessions/revocation.js';
 import { openSse } from '../support/sseClient.js';
 
 const log = createLogger({ level: 'silent' });
@@ -43,7 +43,7 @@ describe('SSE hub after a bus gap', () => {
     });
     server = createServer((req, res) => {
       const sid = new URL(req.url!, 'http://x').searchParams.get('sid')!;
-      void hub!.open(req, res, { sid, handle: `h-${sid}`, issuer: 'https://op.example', sub: sid });
+      void hub!.open(req, res, { sessionId: sid, sessionHandle: `h-${sid}`, issuer: 'https://op.example', sub: sid });
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const url = (sid: string) => `http://127.0.0.1:${(server!.address() as AddressInfo).port}/?sid=${sid}`;

@@ -14,7 +14,7 @@ import type { Server } from 'node:http';
  * The hub now registers and answers in one tick; this holds it to that.
  */
 describe('SSE hub: an event heard before the stream is answered', () => {
-  const owner = { sid: 'sid-1', handle: 'handle-1', issuer: 'https://op.example', sub: 'alice' };
+  const owner = { sessionId: 'sid-1', sessionHandle: 'handle-1', issuer: 'https://op.example', sub: 'alice' };
   const failures: string[] = [];
   let server: Server;
   let url: string;
@@ -28,7 +28,7 @@ describe('SSE hub: an event heard before the stream is answered', () => {
       ...memory,
       subscribe(topic, listener) {
         memory.subscribe(topic, listener);
-        if (topic === topics.session(owner.handle)) queueMicrotask(() => listener(createEvent('post_created', { postId: 7 })));
+        if (topic === topics.session(owner.sessionHandle)) queueMicrotask(() => listener(createEvent('post_created', { postId: 7 })));
       },
     };
     const hub = createSseHub({

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
 import { createLogger } from '../../src/logger.js';
-import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutToken, verifyLogoutToken } from '../../src/logout/verifyLogoutToken.js';
+import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutToken, verifyLogoutToken } from '../../src/backchannel/verifyLogoutToken.js';
 import { createOidcClient, type OidcClient } from '../../src/oidc/oidcClient.js';
 import { createSigningKeys } from '../../src/oidc/signingKeys.js';
 

@@ -15,9 +15,9 @@ import {
   parsePageRequest,
   parsePostPatch,
 } from '../../src/board/boardInput.js';
-import { HttpError } from '../../src/http/httpError.js';
+import { HttpError } from '../../src/errors.js';
 import { describeError } from '../../src/logger.js';
-import { readForm } from '../../src/logout/readForm.js';
+import { readForm } from '../../src/backchannel/readForm.js';
 
 /** Runs `fn`; returns its result, or the HttpError it threw; anything else thrown fails the property. */
 function resultOr400<T>(fn: () => T): T | HttpError {

@@ -1,7 +1,7 @@
 import express from 'express';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
 import { createErrorHandler } from '../../src/http/errorHandler.js';
 import { createRateLimits } from '../../src/http/rateLimit.js';
 import { createLogger } from '../../src/logger.js';

@@ -39,13 +39,13 @@ describe('a revocation that failed half-way, then retried', () => {
       tombstones,
       schedule: createLivenessSchedule(kv, 't:'),
       bus,
-      handleOf,
+      sessionHandleOf: handleOf,
       absoluteLifetimeMs: 3_600_000,
       log,
     });
     const auth = { issuer: 'https://op', sub: 'alice', providerSid: 'p1', absoluteExpiresAt: Date.now() + 3_600_000 };
     await store.write('s1', { cookie: { originalMaxAge: 600_000 }, auth } as never);
-    await index.add({ sid: 's1', issuer: 'https://op', sub: 'alice', providerSid: 'p1', expiresAt: auth.absoluteExpiresAt });
+    await index.add({ sessionId: 's1', issuer: 'https://op', sub: 'alice', providerSid: 'p1', expiresAt: auth.absoluteExpiresAt });
     const told: AppEvent[] = [];
     await inner.subscribe(topics.session(handleOf('s1')), (event) => told.push(event));
 

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { LogoutTokenPolicy } from '../../src/logout/verifyLogoutToken.js';
+import type { LogoutTokenPolicy } from '../../src/backchannel/verifyLogoutToken.js';
 
 export const TEST_ISSUER = 'https://idp.example.test/realms/board';
 export const TEST_CLIENT_ID = 'board-bff';

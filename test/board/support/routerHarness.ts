@@ -4,8 +4,10 @@ import { createBoardRouter } from '../../../src/board/boardRoutes.js';
 import type { BoardService } from '../../../src/board/boardService.js';
 import { createCsrfGuard } from '../../../src/http/csrf.js';
 import { createErrorHandler } from '../../../src/http/errorHandler.js';
+import { noStore } from '../../../src/http/noStore.js';
 import { createLogger } from '../../../src/logger.js';
-import type { AuthState, RequestSession } from '../../../src/sessions/authState.js';
+import type { AuthState } from '../../../src/sessions/authState.js';
+import type { RequestSession } from '../../../src/sessions/requestSession.js';
 
 /**
  * Router unit-test harness: the board router on a bare Express app with the real CSRF guard (its
@@ -25,7 +27,7 @@ function standInSession(users: Record<string, AuthState>): RequestHandler {
       res.status(401).json({ error: 'unauthorized', error_description: 'stand-in session guard: sign in first' });
       return;
     }
-    const session: RequestSession = { state: 'live', sid: 'test-sid', handle: 'test-handle', auth };
+    const session: RequestSession = { state: 'live', sessionId: 'test-sid', sessionHandle: 'test-handle', auth };
     res.locals.session = session;
     next();
   };
@@ -33,6 +35,7 @@ function standInSession(users: Record<string, AuthState>): RequestHandler {
 
 export async function startRouterHarness(service: BoardService, users: Record<string, AuthState>): Promise<RouterHarness> {
   const app = express();
+  app.use('/api', noStore); // as app.ts mounts it in front of every /api route
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -20,11 +20,15 @@ export function requireTool(name: string, debianPackage: string): string {
   return path;
 }
 
-/** Every environment-variable name src/config.ts reads: the first argument of each of its reading helpers. */
+/** Every environment-variable name src/config/ reads: the first argument of each of its reading helpers. */
 export function configSettingNames(): Set<string> {
-  const source = readFileSync(join(ROOT, 'src/config.ts'), 'utf8');
+  const folder = join(ROOT, 'src/config');
+  const source = readdirSync(folder)
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => readFileSync(join(folder, file), 'utf8'))
+    .join('\n');
   const names = [...source.matchAll(/\b[a-zA-Z]+\('([A-Z][A-Z0-9_]{2,})'/g)].map((m) => m[1]!);
-  if (names.length < 20) throw new Error(`found only ${names.length} setting names in src/config.ts: has its reader changed?`);
+  if (names.length < 20) throw new Error(`found only ${names.length} setting names in src/config/: has its reader changed?`);
   return new Set(names);
 }
 

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HttpError } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { ApplyAdminAction } from './adminActions.js';
 import { readBody } from './readBody.js';
@@ -18,7 +18,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export function createAdminActionHandler(kind: AdminActionKind, deps: { apply: ApplyAdminAction; metrics: Metrics }): RequestHandler {
   const count = (result: string) => deps.metrics.adminActions.inc({ action: kind, result });
   return async (req, res) => {
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    // Cache-Control: no-store is set where the route is mounted (app.ts); Pragma for HTTP/1.0 caches (§2.8).
+    res.set('Pragma', 'no-cache');
     try {
       const type = req.headers['content-type'] ?? '';
       if (!/^(text\/plain|application\/jose)\s*(;|$)/i.test(type)) {
@@ -37,7 +38,7 @@ export function createAdminActionHandler(kind: AdminActionKind, deps: { apply: A
       }
       count(err instanceof HttpError && err.status < 500 ? 'invalid' : 'unavailable');
       if (err instanceof SigningKeysUnavailable) {
-        throw new HttpError(503, 'temporarily_unavailable', err.message, { cause: err, headers: { 'Retry-After': '5' } });
+        throw unavailable('signing keys', err, err.message);
       }
       throw err;
     }

@@ -27,11 +27,9 @@ export function createBackchannelLogout(deps: {
   recheck: UserRecheck;
   log: Logger;
 }): BackchannelLogout {
-  let issuer: string | undefined;
   return async (logoutToken) => {
-    issuer ??= deps.oidc.configuration().serverMetadata().issuer;
     const claims = await verifyLogoutToken(logoutToken, {
-      issuer,
+      issuer: deps.oidc.issuer(),
       audience: deps.clientId,
       algorithm: deps.algorithm,
       keys: deps.oidc.signingKeys(),
@@ -45,18 +43,18 @@ export function createBackchannelLogout(deps: {
     await deps.replay
       .remember(claims.iss, claims.jti, (claims.exp + deps.clockToleranceSeconds) * 1000)
       .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'logout token processed but its jti could not be recorded'));
-    if (claims.sub !== undefined && claims.sid !== undefined) deps.recheck.schedule(claims.iss, claims.sub);
+    if (claims.sub !== undefined && claims.providerSid !== undefined) deps.recheck.schedule(claims.iss, claims.sub);
     return { revoked };
   };
 }
 
 async function sessionsNamedBy(
-  claims: { iss: string; sid: string | undefined; sub: string | undefined },
+  claims: { iss: string; providerSid: string | undefined; sub: string | undefined },
   index: SessionIndex,
 ): Promise<string[]> {
-  if (claims.sid === undefined) return index.byUser(claims.iss, claims.sub!);
-  const bySid = await index.byProviderSession(claims.iss, claims.sid);
-  if (claims.sub === undefined || bySid.length === 0) return bySid;
+  if (claims.providerSid === undefined) return index.byUser(claims.iss, claims.sub!);
+  const ofProviderSession = await index.byProviderSession(claims.iss, claims.providerSid);
+  if (claims.sub === undefined || ofProviderSession.length === 0) return ofProviderSession;
   const ofUser = new Set(await index.byUser(claims.iss, claims.sub));
-  return bySid.filter((sid) => ofUser.has(sid));
+  return ofProviderSession.filter((sessionId) => ofUser.has(sessionId));
 }

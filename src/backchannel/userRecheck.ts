@@ -25,9 +25,9 @@ export function createUserRecheck(deps: {
 }): UserRecheck {
   const pending = new Map<string, NodeJS.Timeout>();
   const pass = async (issuer: string, sub: string) => {
-    const sids = await deps.index.byUser(issuer, sub);
-    await deps.liveness.recheck(sids);
-    if (sids.length > 0) deps.log.info({ sessions: sids.length }, "re-checked a signed-out user's other sessions");
+    const sessionIds = await deps.index.byUser(issuer, sub);
+    await deps.liveness.recheck(sessionIds);
+    if (sessionIds.length > 0) deps.log.info({ sessions: sessionIds.length }, "re-checked a signed-out user's other sessions");
   };
   const later = (key: string, delayMs: number, work: () => Promise<void>) => {
     const timer = setTimeout(() => {

@@ -1,7 +1,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SECRET } from '../../dev/oidcProvider.js';
-import { sessionIssuedAt } from '../../src/logout/notBefore.js';
+import { sessionIssuedAt } from '../../src/backchannel/notBefore.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from '../http/httpError.js';
+import { HttpError } from '../errors.js';
 import { readBody } from './readBody.js';
 
 /**

@@ -29,7 +29,8 @@ export interface LogoutTokenPolicy {
 export interface LogoutClaims {
   iss: string;
   sub: string | undefined;
-  sid: string | undefined;
+  /** The provider's session id: the token's `sid` claim. */
+  providerSid: string | undefined;
   jti: string;
   /** Expiry, epoch seconds: the replay record lives until then. */
   exp: number;
@@ -87,10 +88,10 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
   if (!isObject(events[BACKCHANNEL_LOGOUT_EVENT])) reject(`events must hold the member ${BACKCHANNEL_LOGOUT_EVENT} with an object value`);
   if ('nonce' in payload) reject('a logout token must not contain nonce');
   const sub = optionalId(payload, 'sub');
-  const sid = optionalId(payload, 'sid');
-  if (sub === undefined && sid === undefined) reject('the token names neither sid nor sub');
+  const providerSid = optionalId(payload, 'sid');
+  if (sub === undefined && providerSid === undefined) reject('the token names neither sid nor sub');
 
-  return { iss: payload.iss as string, sub, sid, jti: payload.jti as string, exp: payload.exp as number };
+  return { iss: payload.iss as string, sub, providerSid, jti: payload.jti as string, exp: payload.exp as number };
 }
 
 function checkHeader(header: Record<string, unknown>, expectedAlg: string): void {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { AuthState } from '../sessions/authState.js';
+import { keyDigest, redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 
 /**
@@ -22,7 +22,8 @@ export interface IssuerNotBefore {
 export function createIssuerNotBefore(kv: Kv, prefix: string, keepMs: number, now: () => number = Date.now): IssuerNotBefore {
   // Keyed on the issuer's normalised URL: discovery matches issuers as URLs, so the metadata's and the
   // configured spelling (host case, default port) may differ as text and must meet at one key.
-  const key = (issuer: string) => `${prefix}notbefore:${createHash('sha256').update(normalisedUrl(issuer)).digest('base64url').slice(0, 32)}`;
+  const keys = redisKeys(prefix);
+  const key = (issuer: string) => keys.issuerNotBefore(keyDigest(normalisedUrl(issuer)));
   return {
     async raise(issuer, notBeforeSeconds) {
       await kv.zadd(key(issuer), String(notBeforeSeconds), notBeforeSeconds, { pruneBelow: notBeforeSeconds, keyExpiresAt: now() + keepMs });

@@ -8,7 +8,7 @@ import {
   SigningKeysUnavailable,
   verifyLogoutToken,
   type LogoutTokenPolicy,
-} from '../../src/logout/verifyLogoutToken.js';
+} from '../../src/backchannel/verifyLogoutToken.js';
 import { createLogoutTokenKeys, TEST_CLIENT_ID as CLIENT_ID, TEST_ISSUER as ISSUER, type LogoutTokenKeys } from '../support/logoutTokenKeys.js';
 
 const CLIENT_SECRET = 'the-client-secret-that-an-attacker-might-know-0123';
@@ -56,13 +56,13 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
   describe('accepted shapes', () => {
     it('when Keycloak 25+ sends typ logout+jwt with payload typ "Logout" and revoke_offline_access, then it verifies', async () => {
       const claims = await verifyLogoutToken(await sign(keycloakClaims()), policy);
-      expect(claims).toMatchObject({ iss: ISSUER, sub: 'user-123', sid: 'kc-session-1' });
+      expect(claims).toMatchObject({ iss: ISSUER, sub: 'user-123', providerSid: 'kc-session-1' });
       expect(claims.exp).toBeGreaterThan(now());
     });
 
     it('when Keycloak 24 or older sends header typ JWT, then it verifies', async () => {
       const claims = await verifyLogoutToken(await sign(keycloakClaims(), { alg: 'RS256', kid: 'rsa-1', typ: 'JWT' }), policy);
-      expect(claims.sid).toBe('kc-session-1');
+      expect(claims.providerSid).toBe('kc-session-1');
     });
 
     it('when the conformance suite sends no typ, aud as an array and an unknown claim, then it verifies', async () => {
@@ -74,9 +74,9 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
     });
 
     it('when only sub is present, or only sid, then it verifies and reports which', async () => {
-      expect((await verifyLogoutToken(await sign(without('sid')), policy)).sid).toBeUndefined();
+      expect((await verifyLogoutToken(await sign(without('sid')), policy)).providerSid).toBeUndefined();
       const sidOnly = await verifyLogoutToken(await sign(without('sub')), policy);
-      expect(sidOnly).toMatchObject({ sid: 'kc-session-1', sub: undefined });
+      expect(sidOnly).toMatchObject({ providerSid: 'kc-session-1', sub: undefined });
     });
 
     it('when typ is written as application/logout+jwt, then it verifies (RFC 7515 media type form)', async () => {

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { HttpError } from '../http/httpError.js';
+import { HttpError, unavailable } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { BackchannelLogout } from './backchannelLogout.js';
 import { readForm } from './readForm.js';
@@ -20,7 +20,8 @@ export function createBackchannelHandler(deps: { logout: BackchannelLogout; metr
   const count = (result: string) => deps.metrics.backchannel.inc({ result });
 
   return async (req, res) => {
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    // Cache-Control: no-store is set where the route is mounted (app.ts); Pragma for HTTP/1.0 caches (§2.8).
+    res.set('Pragma', 'no-cache');
     let tokens: string[];
     try {
       tokens = (await readForm(req, BODY_LIMIT_BYTES)).getAll('logout_token');
@@ -43,7 +44,7 @@ export function createBackchannelHandler(deps: { logout: BackchannelLogout; metr
       }
       count('unavailable');
       if (err instanceof SigningKeysUnavailable) {
-        throw new HttpError(503, 'temporarily_unavailable', err.message, { cause: err, headers: { 'Retry-After': '5' } });
+        throw unavailable('signing keys', err, err.message);
       }
       throw err;
     }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { keyDigest, redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 
 /**
@@ -19,9 +19,10 @@ export interface ReplayCache {
 }
 
 /** `kind` keeps namespaces apart: `jti` (logout tokens), `admin` (Keycloak admin actions). */
-export function createReplayCache(kv: Kv, prefix: string, kind = 'jti', now: () => number = Date.now): ReplayCache {
-  const key = (issuer: string, id: string) =>
-    `${prefix}${kind}:${createHash('sha256').update(`${issuer}\n${id}`).digest('base64url').slice(0, 32)}`;
+export function createReplayCache(kv: Kv, prefix: string, kind: 'jti' | 'admin' = 'jti', now: () => number = Date.now): ReplayCache {
+  const keys = redisKeys(prefix);
+  const keyOf = kind === 'admin' ? keys.adminActionReplay : keys.logoutTokenReplay;
+  const key = (issuer: string, id: string) => keyOf(keyDigest(issuer, id));
   return {
     seen: async (issuer, id) => (await kv.get(key(issuer, id))) !== null,
     async remember(issuer, id, untilMs) {

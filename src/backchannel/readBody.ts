@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from '../http/httpError.js';
+import { HttpError } from '../errors.js';
 
 /**
  * Reads a small request body (no content encoding), refusing anything larger than `limitBytes`

@@ -37,15 +37,13 @@ export function createAdminActions(deps: {
   concurrency?: number;
 }): ApplyAdminAction {
   const concurrency = deps.concurrency ?? 32;
-  let issuer: string | undefined;
-
   /** Sessions of `iss` whose tokens were issued before `notBefore` (epoch s), or in that second too when `sameSecond`. */
   const issuedBefore = async (iss: string, notBefore: number, sameSecond: boolean): Promise<string[]> => {
-    const sids = await deps.index.all(MAX_SWEPT_SESSIONS);
+    const sessionIds = await deps.index.all(MAX_SWEPT_SESSIONS);
     const doomed: string[] = [];
-    for (let i = 0; i < sids.length; i += concurrency) {
-      const batch = sids.slice(i, i + concurrency);
-      const records = await Promise.all(batch.map((sid) => deps.store.read(sid)));
+    for (let i = 0; i < sessionIds.length; i += concurrency) {
+      const batch = sessionIds.slice(i, i + concurrency);
+      const records = await Promise.all(batch.map((sessionId) => deps.store.read(sessionId)));
       records.forEach((data, j) => {
         const auth = data?.auth;
         const issuedAt = auth ? sessionIssuedAt(auth) : Infinity;
@@ -56,7 +54,7 @@ export function createAdminActions(deps: {
   };
 
   return async (kind, token) => {
-    issuer ??= deps.oidc.configuration().serverMetadata().issuer;
+    const issuer = deps.oidc.issuer();
     const action = await verifyAdminAction(token, {
       clientId: deps.clientId,
       algorithm: deps.algorithm,
@@ -66,16 +64,16 @@ export function createAdminActions(deps: {
     });
     if (await deps.replay.seen(issuer, action.id)) throw new InvalidAdminAction('this id was already used (replay)');
 
-    const named = await Promise.all(action.keycloakSessionIds.map((sid) => deps.index.byProviderSession(issuer!, sid)));
-    const sids = named.flat();
+    const named = await Promise.all(action.keycloakSessionIds.map((providerSid) => deps.index.byProviderSession(issuer, providerSid)));
+    const sessionIds = named.flat();
     if (action.notBefore > 0) {
       await deps.notBefore.raise(issuer, action.notBefore);
       // A LOGOUT (realm "Sign out all active sessions") ended every provider session that existed when
       // it was sent, those signed in during that same second included (its notBefore has whole-second
       // resolution); a PUSH_NOT_BEFORE voids only tokens older than its second, as Keycloak does.
-      sids.push(...(await issuedBefore(issuer, action.notBefore, kind === 'LOGOUT')));
+      sessionIds.push(...(await issuedBefore(issuer, action.notBefore, kind === 'LOGOUT')));
     }
-    const revoked = await deps.revoke(sids, 'backchannel_logout');
+    const revoked = await deps.revoke(sessionIds, 'backchannel_logout');
     await deps.replay
       .remember(issuer, action.id, (action.expiration + deps.clockToleranceSeconds) * 1000)
       .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'admin action applied but its id could not be recorded'));

@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(import.meta.dirname, '../../src');
+
+/** Folders whose code is storage or domain logic: it may throw HttpError (src/errors.ts), never reach into src/http/. */
+const BELOW_HTTP = ['storage', 'db', 'events', 'sessions', 'oidc', 'board', 'audit', 'auth', 'backchannel'];
+/** HTTP adapters that live next to their domain (a router, a handler, the event-stream route) may. */
+const HTTP_ADAPTER = /(Routes?|Handler)\.ts$/;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
+}
+
+function importsOf(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map((m) => m[1]!);
+}
+
+describe('layering', () => {
+  it('when storage, db, events, sessions, oidc, board (and non-HTTP audit, auth, backchannel) code imports, then nothing comes from src/http/', () => {
+    const checked = BELOW_HTTP.flatMap((folder) => sourceFiles(join(SRC, folder))).filter((file) => !HTTP_ADAPTER.test(file));
+    expect(checked.length).toBeGreaterThan(30);
+    const offending = checked.flatMap((file) =>
+      importsOf(file)
+        .filter((specifier) => /(^|\/)http\//.test(specifier))
+        .map((specifier) => `${relative(SRC, file)} imports ${specifier}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it('when src/errors.ts is read, then it imports nothing (every layer may depend on it)', () => {
+    expect(importsOf(join(SRC, 'errors.ts'))).toEqual([]);
+  });
+});
