@@ -3,7 +3,6 @@ import { parse as parseCookies } from 'cookie';
 import { unsign } from 'cookie-signature';
 import { Router, type RequestHandler } from 'express';
 import type { SessionData } from 'express-session';
-import { requestIdOf } from '../http/requestLogger.js';
 import { detachSession, liveSessionOf, type RequestSession } from '../sessions/requestSession.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
 import type { SseHub } from './sseHub.js';
@@ -23,6 +22,8 @@ export interface EventStreamRouteDeps {
   resolveSession: RequestHandler;
   /** Origins the CORS policy of the other `/api` routes allows, with credentials. */
   allowedOrigins: ReadonlySet<string>;
+  /** The id the access log gives this request, sent back as `X-Request-Id` (the HTTP layer's). */
+  requestIdOf: (req: IncomingMessage) => string;
 }
 
 /** Serves `(req, res)` if it is a stream it can open; calls `fallback` (the Express app) otherwise. */
@@ -63,7 +64,7 @@ export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamR
         // set one by one (setHeader) would leave each stream a header dictionary for its life (measured
         // at 3,000 streams: 6.7 KiB of heap per stream this way, 7.4 KiB with the middleware).
         const origin = req.headers.origin;
-        const headers: Record<string, string> = { 'X-Request-Id': requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
+        const headers: Record<string, string> = { 'X-Request-Id': deps.requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
         if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
         const { auth, sessionHandle } = session;
         deps.hub.open(req, res, { sessionId, sessionHandle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {

@@ -15,7 +15,7 @@ import { createCsrfGuard } from './csrf.js';
 import { createErrorHandler } from './errorHandler.js';
 import { createHealthRouter } from './healthRoutes.js';
 import { noStore } from './noStore.js';
-import { createRequestLogger } from './requestLogger.js';
+import { createRequestLogger, requestIdOf } from './requestLogger.js';
 import { createRequestMetrics } from './requestMetrics.js';
 import { createSessionGuard } from './sessionGuard.js';
 import { staticHeaders } from './staticHeaders.js';
@@ -115,6 +115,7 @@ export function createApp(services: Services): App {
     sessionHandleOf: services.sessionHandleOf,
     resolveSession: guard.resolveSession,
     allowedOrigins,
+    requestIdOf,
   });
   const listener: RequestListener = (req, res) => eventStream(req, res, () => app(req, res));
   return Object.assign(listener, { express: app });
