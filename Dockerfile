@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
-# Build: TypeScript to dist/, and the React app (web/, with the client library it bundles) to
-# web/dist, with the dev dependencies.
+# Build: the server type-checked and bundled by esbuild into dist/, and the React app (web/, with the
+# client library it bundles) to web/dist, with the dev dependencies.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/buildServer.ts ./scripts/
 COPY src ./src
 RUN npm run build
 COPY scripts/buildWeb.ts ./scripts/
