@@ -29,4 +29,5 @@ EXPOSE 3001
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3001)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # SIGTERM reaches node directly (exec form): streams end and connections drain before exit.
+# As `npm start` runs it (test/deploy/manifests.test.ts keeps the two alike).
 CMD ["node", "dist/server.js"]

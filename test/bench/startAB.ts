@@ -25,7 +25,7 @@ const BARE = `require('node:http').createServer((q,s)=>s.end('ok')).listen(proce
 
 const rounds = Number(process.argv[2] ?? 7);
 const variants = (process.argv.length > 3 ? process.argv.slice(3) : ['tsc=dist/server.js']).map((spec) => {
-  const [label, rest] = spec.split('=', 2) as [string, string];
+  const [label, rest] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
   const [entry, flags = ''] = rest.split('|');
   return { label, args: [...flags.split(' ').filter(Boolean), entry!] };
 });
