@@ -1,6 +1,8 @@
 /**
  * A/B of `npm run demo` (README "Performance"): from spawning the command until it prints "ready"
- * (the BFF answered /readyz 200), then, after `settle` seconds, the RSS of the BFF process and of
+ * (the BFF answered /readyz 200), with the CPU time its processes used until then (user + system,
+ * the ones already ended included, through their parents' accounts: steadier than wall time on a
+ * busy machine); then, after `settle` seconds, the RSS of the BFF process and of
  * all the demo's processes together (npm, the demo with its provider, esbuild, the BFF), read from
  * /proc. With `baseline=<checkout>` the same is taken from that checkout, rounds alternating, and
  * the medians of both are printed with the median per-round ratios. Each demo runs on free ports and
@@ -22,6 +24,7 @@ if (options.baseline) variants.push({ name: 'baseline', root: options.baseline }
 
 interface Sample {
   readyMs: number;
+  cpuMs: number;
   bffRssMiB: number;
   allRssMiB: number;
 }
@@ -38,6 +41,7 @@ const rows: Record<string, Record<string, number>> = {};
 for (const [name, samples] of results) {
   rows[name] = {
     'command → ready, ms': Math.round(median(samples.map((s) => s.readyMs))),
+    'CPU until ready, ms': Math.round(median(samples.map((s) => s.cpuMs))),
     'BFF RSS, MiB': Math.round(median(samples.map((s) => s.bffRssMiB))),
     'all processes RSS, MiB': Math.round(median(samples.map((s) => s.allRssMiB))),
   };
@@ -47,6 +51,7 @@ if (options.baseline) {
   const ratio = (pick: (s: Sample) => number) => Number(median(a.map((s, i) => pick(s) / pick(b[i]!))).toFixed(2));
   rows['ratio (this / baseline)'] = {
     'command → ready, ms': ratio((s) => s.readyMs),
+    'CPU until ready, ms': ratio((s) => s.cpuMs),
     'BFF RSS, MiB': ratio((s) => s.bffRssMiB),
     'all processes RSS, MiB': ratio((s) => s.allRssMiB),
   };
@@ -70,6 +75,7 @@ async function demoOnce(root: string): Promise<Sample> {
     });
     child.once('exit', (code) => reject(new Error(`the demo exited (${code}):\n${output}`)));
   });
+  const cpuMs = groupMembers(child.pid!).reduce((sum, pid) => sum + cpuWithChildrenMs(pid), 0);
   await new Promise((resolve) => setTimeout(resolve, settleMs));
   let bffRssMiB = NaN;
   let allRssMiB = 0;
@@ -81,7 +87,7 @@ async function demoOnce(root: string): Promise<Sample> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   process.kill(-child.pid!, 'SIGTERM');
   await exited;
-  return { readyMs, bffRssMiB, allRssMiB };
+  return { readyMs, cpuMs, bffRssMiB, allRssMiB };
 }
 
 /** Processes in process group `pgid` (the demo was started as its leader). */
@@ -96,6 +102,16 @@ function groupMembers(pgid: number): number[] {
         return false;
       }
     });
+}
+
+/** utime + stime + cutime + cstime of `pid` (its ended, reaped children included), ms; USER_HZ = 100. */
+function cpuWithChildrenMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 function rssMiB(pid: number): number {
