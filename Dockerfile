@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
-# Build: TypeScript to dist/, and the React app (web/, with the client library it bundles) to
-# web/dist, with the dev dependencies.
+# Build: the server type-checked and bundled by esbuild into dist/, and the React app (web/, with the
+# client library it bundles) to web/dist, with the dev dependencies.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/buildServer.ts ./scripts/
 COPY src ./src
 RUN npm run build
 COPY scripts/buildWeb.ts ./scripts/
@@ -28,4 +29,5 @@ EXPOSE 3001
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3001)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # SIGTERM reaches node directly (exec form): streams end and connections drain before exit.
+# As `npm start` runs it (test/deploy/manifests.test.ts keeps the two alike).
 CMD ["node", "dist/server.js"]

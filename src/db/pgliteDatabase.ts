@@ -72,8 +72,10 @@ export async function createPgliteDatabase(options: { dataDir: string | undefine
 // In-memory PGlite runs initdb at every start: most of its start-up CPU and, at its peak, ~300 MiB
 // more memory. A tarball of a freshly initialised (empty, unmigrated) cluster, made at the first
 // start and kept beside the dependencies, is loaded instead on later starts: start-up CPU ÷ 3, peak
-// memory 710 → 405 MiB (test/bench/pgliteStart.ts). The file name carries PGlite's version.
-const SNAPSHOT_DIR = new URL('../../node_modules/.cache/board-bff/', import.meta.url).pathname;
+// memory 710 → 405 MiB (test/bench/pgliteStart.ts). The file name carries PGlite's version. Found
+// from PGlite's own location (node_modules/@electric-sql/pglite/dist/), not this module's: the
+// source, tsc's output and the bundle in dist/ each sit at another depth.
+const SNAPSHOT_DIR = new URL('../../../.cache/board-bff/', import.meta.resolve('@electric-sql/pglite')).pathname;
 // PostgreSQL's defaults size shared buffers for a server (128 MB); a demo's board needs far less,
 // and WASM memory once grown is never returned: idle RSS 393 → 294 MiB (same script).
 const SMALL_MEMORY = ['shared_buffers=16MB', 'work_mem=1MB', 'maintenance_work_mem=8MB', 'temp_buffers=1MB'];

@@ -1,7 +1,7 @@
 /**
  * Board benchmark (README "Performance"). Loopback only, bounded in time.
  *
- *   npm run bench:board -- [seconds=5] [connections=50]
+ *   npm run bench:board -- [seconds=5] [connections=50]      (env BENCH_NODE_FLAGS: extra node flags)
  *
  * One replica (the built server) on local Redis and PostgreSQL, one signed-in session, 50 posts.
  * wrk drives, over `connections` keep-alive connections: authenticated `GET /api/posts` (a page of
@@ -16,7 +16,9 @@ const [secondsArg = '5', connectionsArg = '50'] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 const connections = Number(connectionsArg);
 
-const stack = await startSingleReplica(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+// BENCH_NODE_FLAGS: node flags after `npm start`'s own (the later wins), to compare a flag's cost.
+const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const stack = await startSingleReplica([...extraFlags, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])]);
 const { replica } = stack;
 
 try {

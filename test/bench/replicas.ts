@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startFlags } from '../../scripts/buildServer.js';
 import { freePort } from '../support/ports.js';
 import { startServerProcess } from '../support/serverProcess.js';
 
@@ -22,9 +23,10 @@ export interface Replica {
 
 /**
  * Starts the built server (`dist/server.js`, of `root` if given: a baseline checkout for A/B runs) as
- * its own process, with a GC hook, and waits until it is ready.
+ * its own process, with a GC hook, and waits until it is ready. `nodeArgs` default to the checkout's
+ * `npm start` flags (startFlags).
  */
-export async function startReplica(env: Record<string, string>, nodeArgs: string[] = [], root?: string): Promise<Replica> {
+export async function startReplica(env: Record<string, string>, nodeArgs?: string[], root?: string): Promise<Replica> {
   const port = await freePort();
   const server = await startServerProcess({
     entry: 'dist',
@@ -32,7 +34,7 @@ export async function startReplica(env: Record<string, string>, nodeArgs: string
     // Production's log level, so each request pays for its access-log line; the lines go to a file.
     env: { LOG_LEVEL: 'info', ...env },
     logFile: join(tmpdir(), `board-bff-bench-${port}.log`),
-    nodeArgs: ['--expose-gc', '--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname, ...nodeArgs],
+    nodeArgs: ['--expose-gc', '--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname, ...(nodeArgs ?? startFlags(root))],
     readyTimeoutMs: 30_000,
     ...(root ? { root } : {}),
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
 import { redisUrlForTests } from '../support/sharedRedis.js';
 import { createPostgresDatabase } from '../support/postgresDatabase.js';
+import { startFlags } from '../../scripts/buildServer.js';
 import { startReplica, type Replica } from './replicas.js';
 import { seedSessions } from './seedSessions.js';
 
@@ -16,7 +17,8 @@ export interface SingleReplica {
 
 /**
  * One replica (the built server) on local Redis and PostgreSQL, signed in against the development
- * provider: the set-up the board and memory benchmarks share. `nodeArgs` go to the replica's node.
+ * provider: the set-up the board and memory benchmarks share. `nodeArgs` go to the replica's node
+ * after `npm start`'s own flags.
  */
 export async function startSingleReplica(nodeArgs: string[] = []): Promise<SingleReplica> {
   const redisUrl = await redisUrlForTests();
@@ -34,7 +36,7 @@ export async function startSingleReplica(nodeArgs: string[] = []): Promise<Singl
       DATABASE_URL: database.url,
       LIVENESS_INTERVAL_SECONDS: '0',
     },
-    nodeArgs,
+    [...startFlags(), ...nodeArgs],
   );
   return {
     replica,

@@ -3,6 +3,7 @@
  * propagation with many streams open. Loopback only, bounded in count and time.
  *
  *   npm run bench:sse -- [streams=5000] [samples=200] [rounds=1] [settle=5] [baseline=/path/to/other/checkout]
+ *                        [flags='--node-flag …'] [baselineFlags='…']
  *
  * Two replicas (separate processes of the built server) share one Redis. N sessions are seeded and
  * each opens an SSE stream on replica B. Figures:
@@ -29,19 +30,22 @@ import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvid
 import { redisUrlForTests } from '../support/sharedRedis.js';
 import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { postForm } from './postForm.js';
+import { startFlags } from '../../scripts/buildServer.js';
 import { percentile, startReplica, type Replica } from './replicas.js';
 import { seedSessions } from './seedSessions.js';
 import { openRawStream, type RawStream } from './sseSockets.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
-const options = Object.fromEntries(process.argv.slice(2).map((arg) => arg.split('=', 2) as [string, string]));
+const options = Object.fromEntries(process.argv.slice(2).map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]));
 const streamCount = Number(options.streams ?? 5000);
 const samples = Number(options.samples ?? 200);
 const rounds = Number(options.rounds ?? 1);
 const settleMs = Number(options.settle ?? 5) * 1000;
-const variants: Array<{ name: string; root: string | undefined }> = [{ name: 'this checkout', root: undefined }];
-if (options.baseline) variants.push({ name: 'baseline', root: options.baseline });
+// Node flags: each checkout's `npm start` flags unless `flags=` / `baselineFlags=` (space-separated) say otherwise.
+const flagsOf = (given: string | undefined, root: string | undefined) => (given === undefined ? startFlags(root) : given.split(' ').filter(Boolean));
+const variants: Array<{ name: string; root: string | undefined; flags: string[] }> = [{ name: 'this checkout', root: undefined, flags: flagsOf(options.flags, undefined) }];
+if (options.baseline) variants.push({ name: 'baseline', root: options.baseline, flags: flagsOf(options.baselineFlags, options.baseline) });
 
 interface Figures {
   rssPerStreamKiB: number;
@@ -67,7 +71,7 @@ try {
     // Alternate which variant goes first, so neither always meets a warmer (or busier) machine.
     const order = round % 2 === 0 ? variants : [...variants].reverse();
     for (const variant of order) {
-      const result = await measure(variant.root);
+      const result = await measure(variant.root, variant.flags);
       figures.get(variant.name)!.push(result);
       console.log(JSON.stringify({ variant: variant.name, round, streams: streamCount, samples, ...result }));
     }
@@ -83,10 +87,10 @@ if (options.baseline) rows['ratio (this / baseline)'] = ratio(rows['this checkou
 console.table(rows);
 process.exit(0);
 
-async function measure(root: string | undefined): Promise<Figures> {
+async function measure(root: string | undefined, flags: string[]): Promise<Figures> {
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
   const env = { DATABASE_URL: database.url, OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0' };
-  const [a, b] = await Promise.all([startReplica(env, [], root), startReplica(env, [], root)]);
+  const [a, b] = await Promise.all([startReplica(env, flags, root), startReplica(env, flags, root)]);
   const streams: RawStream[] = [];
   try {
     const sessions = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: streamCount });
@@ -118,10 +122,11 @@ async function measure(root: string | undefined): Promise<Figures> {
     answered.sort((x, y) => x - y);
 
     // Replica B's part alone: the event published by the variant's own bus code, no POST, no revocation.
-    const dist = (file: string) => pathToFileURL(join(root ?? ROOT, 'dist', file)).href;
-    const { createRedisBus } = (await import(dist('events/redisBus.js'))) as typeof import('../../src/events/redisBus.js');
-    const { createEvent, topics } = (await import(dist('events/eventBus.js'))) as typeof import('../../src/events/eventBus.js');
-    const { createSessionHandle } = (await import(dist('sessions/sessionHandle.js'))) as typeof import('../../src/sessions/sessionHandle.js');
+    // From the variant's src/ (this script runs under tsx): dist/ holds one bundle, not these modules.
+    const src = (file: string) => pathToFileURL(join(root ?? ROOT, 'src', file)).href;
+    const { createRedisBus } = (await import(src('events/redisBus.ts'))) as typeof import('../../src/events/redisBus.js');
+    const { createEvent, topics } = (await import(src('events/eventBus.ts'))) as typeof import('../../src/events/eventBus.js');
+    const { createSessionHandle } = (await import(src('sessions/sessionHandle.ts'))) as typeof import('../../src/sessions/sessionHandle.js');
     const handleOf = createSessionHandle(SECRET);
     const busClients = [new Redis(redisUrl), new Redis(redisUrl)] as const;
     const bus = createRedisBus(busClients[0], busClients[1], prefix, createLogger({ level: 'silent' }));

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/loadConfig.js';
 import { startWorld, type World } from '../support/world.js';
 import { APP_EXIT_MARGIN_SECONDS, configSettingNames, OVERLAYS, preStopSeconds, renderOverlay, ROOT, type Manifest, type Overlay } from './support/deployFiles.js';
 import { schemaProblems } from './support/kubernetesSchemas.js';
+import { startFlags } from '../../scripts/buildServer.js';
 import { webDist } from '../../scripts/buildWeb.js';
 
 /**
@@ -95,6 +96,13 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       expect(servicePortNames).toContain(path.backend.service.port.name);
     }
     expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(new RegExp(`^EXPOSE ${port}$`, 'm'));
+  });
+
+  it('starts the server as `npm start` does: the image runs node with the same flags, the pods do not override it', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    expect(cmd && JSON.parse(cmd)).toEqual(['node', ...startFlags(), 'dist/server.js']);
+    expect(appContainer(docs).command).toBeUndefined();
+    expect(appContainer(docs).args).toBeUndefined();
   });
 
   it('stops within the grace period: preStop, then the app\'s delay, drain and last-resort margin', () => {

@@ -1,0 +1,120 @@
+/**
+ * A/B of `npm start` (README "Performance", start-up): spawns `node [flags] <entry>` with Redis +
+ * PostgreSQL, polls `/readyz` every 5 ms from the spawn until it answers 200, then lets the process
+ * go idle, runs a full GC (SIGUSR2, gcOnSignal.mjs) and reads its RSS. Variants alternate, round by
+ * round (ABAB…), and the table gives medians and the median of the per-round ratios to the first.
+ * A variant is `label=entry` or `label=entry|node flags` (space-separated flags), entry relative to
+ * this checkout. A bare `node -e` HTTP server answering 200 on its first request is the yardstick.
+ *
+ *   npm run build && npx tsx test/bench/startAB.ts [rounds=7] [label=entry[|flags]] ...
+ *   e.g. npx tsx test/bench/startAB.ts 9 'tsc=dist/server.js' 'bundle=dist/bundle/server.js'
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
+import { freePort } from '../support/ports.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
+import { createPostgresDatabase } from '../support/postgresDatabase.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const GC_HOOK = fileURLToPath(new URL('./gcOnSignal.mjs', import.meta.url));
+const BARE = `require('node:http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT,'127.0.0.1')`;
+
+const rounds = Number(process.argv[2] ?? 7);
+const variants = (process.argv.length > 3 ? process.argv.slice(3) : ['tsc=dist/server.js']).map((spec) => {
+  const [label, rest] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
+  const [entry, flags = ''] = rest.split('|');
+  return { label, args: [...flags.split(' ').filter(Boolean), entry!] };
+});
+variants.push({ label: 'bare node -e (yardstick)', args: ['-e', BARE] });
+
+const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
+const database = await createPostgresDatabase();
+const env = {
+  PATH: process.env.PATH ?? '',
+  OIDC_ISSUER: op.issuer,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  SESSION_SECRET: 'bench-startup-secret-0123456789-abcdef',
+  REDIS_URL: await redisUrlForTests(),
+  REDIS_PREFIX: `bench:${randomUUID().slice(0, 8)}:`,
+  DATABASE_URL: database.url,
+  LOG_LEVEL: 'warn',
+  HOST: '127.0.0.1',
+};
+
+interface Sample {
+  readyMs: number;
+  cpuMs: number;
+  rssMiB: number;
+}
+const results = new Map<string, Sample[]>(variants.map((v) => [v.label, []]));
+// One start not counted: the page cache and the database catalogue warm up.
+await startOnce(variants[0]!.args);
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 ? [...variants].reverse() : variants;
+  for (const variant of order) results.get(variant.label)!.push(await startOnce(variant.args));
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const first = results.get(variants[0]!.label)!;
+console.table(
+  [...results].map(([label, samples]) => ({
+    variant: label,
+    'spawn → /readyz 200, ms': Math.round(median(samples.map((s) => s.readyMs))),
+    'CPU until ready, ms': Math.round(median(samples.map((s) => s.cpuMs))),
+    'idle RSS after GC, MiB': Number(median(samples.map((s) => s.rssMiB)).toFixed(1)),
+    'ready ratio to first': Number(median(samples.map((s, i) => s.readyMs / first[i]!.readyMs)).toFixed(2)),
+    'RSS ratio to first': Number(median(samples.map((s, i) => s.rssMiB / first[i]!.rssMiB)).toFixed(2)),
+  })),
+);
+await op.close();
+await database.drop();
+process.exit(0);
+
+async function startOnce(args: string[]): Promise<Sample> {
+  const port = await freePort();
+  const bare = args[0] === '-e';
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--expose-gc', '--import', GC_HOOK, ...args], {
+    cwd: ROOT,
+    env: { ...env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}${bare ? '/' : '/readyz'}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+    const ok = await answers200(url);
+    if (ok) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const readyMs = performance.now() - started;
+  const cpuMs = cpuMsOf(child.pid!);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  child.kill('SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  return { readyMs, cpuMs, rssMiB };
+}
+
+/** One GET on a fresh connection (node:http: undici's fetch adds milliseconds per refused attempt). */
+function answers200(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = get(url, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once('error', () => resolve(false));
+  });
+}
+
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
