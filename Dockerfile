@@ -22,7 +22,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# Where dist/config/serverConfig.js looks by default (WEB_DIR: ../../web/dist/ from there): the app serves its page.
+# Where the server looks by default (WEB_DIR: web/dist beside package.json): the app serves its page.
 COPY --from=build /app/web/dist ./web/dist
 USER node
 EXPOSE 3001

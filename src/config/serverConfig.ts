@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proxyaddr from 'proxy-addr';
 import { ConfigError, type EnvReader } from './envReader.js';
@@ -68,8 +70,19 @@ export function readServerConfig(env: EnvReader): ServerConfig {
   };
 }
 
-/** web/dist at the top of the project, beside src/ (or dist/ once compiled): where `npm run build:web` puts the app. */
-const defaultWebDir = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+/**
+ * web/dist at the top of the project, where `npm run build:web` puts the app. Found from the nearest
+ * folder above this module holding package.json, not a fixed `../..`: this module runs at different
+ * depths as src/config/serverConfig.ts (tsx) and inside the bundled dist/server.js.
+ */
+const defaultWebDir = join(projectRoot(dirname(fileURLToPath(import.meta.url))), 'web', 'dist');
+
+function projectRoot(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'package.json'))) return at;
+    if (dirname(at) === at) return dir;
+  }
+}
 
 /**
  * Express's `trust proxy`: true, false, a hop count, or proxy addresses and subnets (plus the names

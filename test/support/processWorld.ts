@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_ID, CLIENT_SECRET, startDevProvider, type TestProvider } from '../../dev/oidcProvider.js';
+import { startFlags } from '../../scripts/buildServer.js';
 import { redisUrlForTests } from './sharedRedis.js';
 import { freePort } from './ports.js';
 import { startServerProcess, type ServerProcess } from './serverProcess.js';
@@ -10,7 +11,7 @@ import { TEST_SESSION_SECRET } from './testApp.js';
 
 export interface ProcessWorld {
   op: TestProvider;
-  /** Replicas as separate processes of src/server.ts, sharing BASE_URL (the first's), Redis and PostgreSQL. */
+  /** Replicas as separate processes of the server, sharing BASE_URL (the first's), Redis and PostgreSQL. */
   replicas: ServerProcess[];
   baseUrl: string;
   redisUrl: string;
@@ -30,6 +31,8 @@ export async function startProcessWorld(options: {
   /** Default: the shared test Redis (under a key prefix of this world's own). */
   redisUrl?: string;
   env?: Record<string, string>;
+  /** `dist` runs the build as `npm start` does (its node flags too; build it first); `src` by default. */
+  entry?: 'src' | 'dist';
 }): Promise<ProcessWorld> {
   const ports = await Promise.all(Array.from({ length: options.replicas ?? 2 }, () => freePort()));
   const baseUrl = `http://127.0.0.1:${ports[0]}`;
@@ -56,7 +59,8 @@ export async function startProcessWorld(options: {
   const replicas: ServerProcess[] = [];
   const start = async (port: number, extraEnv: Record<string, string> = {}) => {
     const replica = await startServerProcess({
-      entry: 'src',
+      entry: options.entry ?? 'src',
+      ...(options.entry === 'dist' ? { nodeArgs: startFlags() } : {}),
       url: `http://127.0.0.1:${port}`,
       env: { ...env, ...extraEnv },
       logFile: join(tmpdir(), `board-bff-${prefix.replaceAll(':', '-')}${port}.log`),
