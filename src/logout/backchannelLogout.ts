@@ -38,8 +38,10 @@ export function createBackchannelLogout(deps: {
       clockToleranceSeconds: deps.clockToleranceSeconds,
       onIssuedAt: deps.oidc.observeIssuedAt,
     });
-    if (await deps.replay.seen(claims.iss, claims.jti)) throw new InvalidLogoutToken('this jti was already used (replay)');
-    const revoked = await deps.revoke(await sessionsNamedBy(claims, deps.index), 'backchannel_logout');
+    // The replay check and the index lookups are independent reads: one round trip, not up to three.
+    const [seen, named] = await Promise.all([deps.replay.seen(claims.iss, claims.jti), sessionsNamedBy(claims, deps.index)]);
+    if (seen) throw new InvalidLogoutToken('this jti was already used (replay)');
+    const revoked = await deps.revoke(named, 'backchannel_logout');
     // The sessions are dead whatever happens next: a lost marker weakens replay protection for
     // this one token, it must not turn a done logout into a 503 the provider would retry.
     await deps.replay
@@ -55,8 +57,8 @@ async function sessionsNamedBy(
   index: SessionIndex,
 ): Promise<string[]> {
   if (claims.sid === undefined) return index.byUser(claims.iss, claims.sub!);
-  const bySid = await index.byProviderSession(claims.iss, claims.sid);
-  if (claims.sub === undefined || bySid.length === 0) return bySid;
-  const ofUser = new Set(await index.byUser(claims.iss, claims.sub));
-  return bySid.filter((sid) => ofUser.has(sid));
+  if (claims.sub === undefined) return index.byProviderSession(claims.iss, claims.sid);
+  const [bySid, ofUser] = await Promise.all([index.byProviderSession(claims.iss, claims.sid), index.byUser(claims.iss, claims.sub)]);
+  const users = new Set(ofUser);
+  return bySid.filter((sid) => users.has(sid));
 }
