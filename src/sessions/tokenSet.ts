@@ -1,11 +1,12 @@
-import type { TokenEndpointResponse } from 'openid-client';
+import type { TokenEndpointResponse, TokenEndpointResponseHelpers } from 'openid-client';
+import { decodeJwt } from 'jose';
 import type { TokenSet } from './authState.js';
 
 /** Providers that omit `expires_in` get this access-token lifetime assumed. */
 const DEFAULT_EXPIRES_IN_SECONDS = 300;
 
 /** Our stored form of a token response; a refresh response may omit what did not change. */
-export function toTokenSet(response: TokenEndpointResponse, previous?: TokenSet): TokenSet {
+export function toTokenSet(response: TokenEndpointResponse & Pick<TokenEndpointResponseHelpers, 'claims'>, previous?: TokenSet): TokenSet {
   const idToken = response.id_token ?? previous?.idToken;
   if (!idToken) throw new Error('the token response holds no id_token');
   return {
@@ -13,5 +14,16 @@ export function toTokenSet(response: TokenEndpointResponse, previous?: TokenSet)
     refreshToken: response.refresh_token ?? previous?.refreshToken,
     idToken,
     expiresAt: Date.now() + (response.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS) * 1000,
+    issuedAt: issuedAtOf(idToken),
   };
+}
+
+/** The `iat` of an ID token we hold (verified when it was received), epoch seconds; undefined if it has none. */
+export function issuedAtOf(idToken: string): number | undefined {
+  try {
+    const { iat } = decodeJwt(idToken);
+    return typeof iat === 'number' ? iat : undefined;
+  } catch {
+    return undefined;
+  }
 }
