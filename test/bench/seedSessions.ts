@@ -70,12 +70,12 @@ export async function seedSessions(options: {
 }
 
 /** Token strings of Keycloak's sizes (a JWT access token with roles, a refresh token, an ID token), or placeholders. */
-function tokenSet(size: 'tiny' | 'keycloak', issuedAt: number, expiresAt: number) {
+export function tokenSet(size: 'tiny' | 'keycloak', issuedAt: number, expiresAt: number) {
   if (size === 'tiny') return { accessToken: 'bench', refreshToken: undefined, idToken: 'bench', expiresAt, issuedAt };
   const jwt = (bytes: number) => {
     const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'bench' })).toString('base64url');
     const payload = Buffer.from(JSON.stringify({ iat: issuedAt, pad: randomBytes(bytes * 0.55).toString('base64url') })).toString('base64url');
     return `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
   };
-  return { accessToken: jwt(1500), refreshToken: jwt(600), idToken: jwt(1100), expiresAt, issuedAt };
+  return { accessToken: jwt(1250), refreshToken: jwt(450), idToken: jwt(1000), expiresAt, issuedAt };
 }
