@@ -88,6 +88,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     prefix,
     idleSeconds: config.session.idleSeconds,
     tombstones,
+    kv,
     notBefore: () => notBefore.get(config.oidc.issuer),
   });
   const index = createSessionIndex(kv, prefix);

@@ -94,7 +94,8 @@ export function createAuthRouter(deps: AuthRouteDeps): Router {
     const session = sessionOf(res);
     let logoutUrl = config.frontendUrls[0]!.href;
     if (session.state === 'live') {
-      logoutUrl = endSessionUrl(deps, session.auth.tokens.idToken) ?? logoutUrl;
+      const tokens = await deps.store.readTokens(session.sessionId, session.auth);
+      logoutUrl = endSessionUrl(deps, tokens?.idToken) ?? logoutUrl;
       await deps.revoke([session.sessionId], 'logout', actorOf(session.auth));
     }
     detachSession(req, res);
@@ -139,12 +140,12 @@ function providerError(error: string, description: unknown): HttpError {
   return new HttpError(code === 'access_denied' ? 403 : 400, code, `The identity provider ended the sign-in (${code})${detail}`);
 }
 
-function endSessionUrl(deps: AuthRouteDeps, idToken: string): string | undefined {
+function endSessionUrl(deps: AuthRouteDeps, idToken: string | undefined): string | undefined {
   if (!deps.oidc.isReady()) return undefined;
   const oidcConfig = deps.oidc.configuration();
   if (!oidcConfig.serverMetadata().end_session_endpoint) return undefined;
   return client.buildEndSessionUrl(oidcConfig, {
-    id_token_hint: idToken,
+    ...(idToken ? { id_token_hint: idToken } : {}),
     post_logout_redirect_uri: deps.config.frontendUrls[0]!.href,
     client_id: deps.config.oidc.clientId,
   }).href;

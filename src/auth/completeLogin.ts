@@ -66,7 +66,7 @@ export async function completeLogin(
     .provisionUser(identityOf(auth))
     .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'user provisioning failed; sign-in continues'));
   // The store re-checks revocation after writing: a back-channel logout for this provider session
-  // that found `sid` in the index meanwhile makes the save fail with 401 session_revoked.
+  // that found this session in the index meanwhile makes the save fail with 401 session_revoked.
   try {
     await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
   } catch (err) {

@@ -36,8 +36,10 @@ export function createBackchannelLogout(deps: {
       clockToleranceSeconds: deps.clockToleranceSeconds,
       onIssuedAt: deps.oidc.observeIssuedAt,
     });
-    if (await deps.replay.seen(claims.iss, claims.jti)) throw new InvalidLogoutToken('this jti was already used (replay)');
-    const revoked = await deps.revoke(await sessionsNamedBy(claims, deps.index), 'backchannel_logout');
+    // The replay check and the index lookups are independent reads: one round trip, not up to three.
+    const [seen, named] = await Promise.all([deps.replay.seen(claims.iss, claims.jti), sessionsNamedBy(claims, deps.index)]);
+    if (seen) throw new InvalidLogoutToken('this jti was already used (replay)');
+    const revoked = await deps.revoke(named, 'backchannel_logout');
     // The sessions are dead whatever happens next: a lost marker weakens replay protection for
     // this one token, it must not turn a done logout into a 503 the provider would retry.
     await deps.replay
@@ -53,8 +55,8 @@ async function sessionsNamedBy(
   index: SessionIndex,
 ): Promise<string[]> {
   if (claims.providerSid === undefined) return index.byUser(claims.iss, claims.sub!);
-  const ofProviderSession = await index.byProviderSession(claims.iss, claims.providerSid);
-  if (claims.sub === undefined || ofProviderSession.length === 0) return ofProviderSession;
-  const ofUser = new Set(await index.byUser(claims.iss, claims.sub));
-  return ofProviderSession.filter((sessionId) => ofUser.has(sessionId));
+  if (claims.sub === undefined) return index.byProviderSession(claims.iss, claims.providerSid);
+  const [ofProviderSession, ofUser] = await Promise.all([index.byProviderSession(claims.iss, claims.providerSid), index.byUser(claims.iss, claims.sub)]);
+  const users = new Set(ofUser);
+  return ofProviderSession.filter((sessionId) => users.has(sessionId));
 }

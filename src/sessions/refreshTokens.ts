@@ -54,11 +54,12 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
     if (!data?.auth) return 'gone';
     const { auth } = data;
     if (!force && auth.tokens.expiresAt - Date.now() > deps.skewMs) return 'fresh';
-    if (!auth.tokens.refreshToken) return 'unchanged';
+    const tokens = await deps.store.readTokens(sessionId, auth);
+    if (!tokens?.refreshToken) return 'unchanged';
 
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
-      response = await client.refreshTokenGrant(deps.oidc.configuration(), auth.tokens.refreshToken);
+      response = await client.refreshTokenGrant(deps.oidc.configuration(), tokens.refreshToken);
     } catch (err) {
       if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant') {
         await deps.revoke([sessionId], 'provider_session_ended');
@@ -68,7 +69,7 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
       return 'unchanged';
     }
 
-    auth.tokens = toTokenSet(response, auth.tokens);
+    auth.tokens = toTokenSet(response, tokens);
     const claims = response.claims();
     if (claims) {
       deps.oidc.observeIssuedAt(claims.iat);

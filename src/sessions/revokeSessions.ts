@@ -45,22 +45,30 @@ export interface RevokeDeps {
 /**
  * The one way a session ends, whatever ended it (back-channel logout, local logout, another
  * device, a dead provider session, expiry). Per session, in an order where every intermediate
- * state is safe: tombstone first (the cookie reads "revoked" from now on), then the record, then
+ * state is safe: tombstone first (the cookie reads "revoked" from now on), then the record, and
  * `session_invalidated` on the session's topic, which reaches its streams on whichever replica
  * holds them, then the index and schedule entries. Every step may be repeated (a retry after a
  * timeout whose command ran anyway). Returns how many sessions still existed.
+ *
+ * Three round trips per call, whatever the number of sessions (commands issued together are
+ * auto-pipelined, and Redis runs one connection's commands in the order sent): the record is read
+ * in the same round trip as the tombstone is written, so the tombstone lives for the absolute
+ * lifetime (as long as any cookie may be presented) rather than the record's remaining share of
+ * it; the record's deletion and the event go out together, once the tombstone is down. Done one
+ * after another these were five round trips, all before the POST could answer and four before the
+ * streams were told (README "Performance"; `npm run bench:sse -- baseline=<older build>` measures it).
  */
 export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
   const revokeOne = async (sessionId: string, reason: RevocationReason, actor: RevocationActor | undefined): Promise<boolean> => {
-    const data = await deps.store.read(sessionId);
-    const auth = data?.auth;
     const at = new Date().toISOString();
-    const ttlMs = auth ? Math.max(auth.absoluteExpiresAt - Date.now(), 60_000) : deps.absoluteLifetimeMs;
-    await deps.tombstones.put(sessionId, { reason, at }, ttlMs);
+    const [data] = await Promise.all([deps.store.read(sessionId), deps.tombstones.put(sessionId, { reason, at }, deps.absoluteLifetimeMs)]);
+    const auth = data?.auth;
     // From here the session is dead for every request; a failure below leaves it dead and is retried.
     if (auth) deps.onSessionRevoked?.({ sessionHandle: deps.sessionHandleOf(sessionId), reason, at, owner: actorOf(auth), actor });
-    await deps.store.remove(sessionId);
-    await deps.bus.publish(topics.session(deps.sessionHandleOf(sessionId)), createEvent('session_invalidated', { reason }));
+    await Promise.all([
+      deps.store.remove(sessionId),
+      deps.bus.publish(topics.session(deps.sessionHandleOf(sessionId)), createEvent('session_invalidated', { reason })),
+    ]);
     // Index entries go last: a revocation that fails before this point (a timed-out command) is
     // retried by whoever asked, and the retry finds the session through the index again.
     await Promise.all([

@@ -5,6 +5,10 @@ import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';
 import { HttpError, unavailable } from '../errors.js';
 import { sessionIssuedAt } from '../backchannel/notBefore.js';
+import type { Kv } from '../storage/kv.js';
+import type { AuthState } from './authState.js';
+import type { TokenSet } from './tokenSet.js';
+import { createSessionTokens, isTokenSet, type SessionTokens } from './sessionTokens.js';
 import type { Tombstones } from './tombstones.js';
 
 type Callback<T = void> = (err?: unknown, value?: T | null) => void;
@@ -56,22 +60,27 @@ function renewalSlackMs(idleMs: number): number {
  *  - every write re-checks revocation after the write (a revocation that landed meanwhile wins);
  *  - nothing here deletes a record on express-session's behalf: `regenerate` only makes a new id
  *    (the caller revokes the old session when it was live), and a failed TTL renewal is ignored;
- *  - the idle timeout is renewed only when due (see `IdleTimeout`).
+ *  - the idle timeout is renewed only when due (see `IdleTimeout`);
+ *  - the tokens live under a key of their own (SessionTokens): a record written with a full
+ *    TokenSet stores the tokens beside it, in the same round trip and before the re-check, and
+ *    keeps only their times; they are renewed and deleted with the record.
  * It never emits 'disconnect': express-session would then treat every request as having no session
  * (a sign-out while Redis is away); a failed read is a 503 instead.
  */
 export class SessionStore extends Store {
   readonly #inner: Store;
   readonly #tombstones: Tombstones;
+  readonly #tokens: SessionTokens;
   readonly #standInMaxAgeMs: number;
   readonly #idle: IdleTimeout;
   readonly #notBefore: (() => Promise<number>) | undefined;
 
   /** `notBefore`: the configured issuer's not-before, epoch seconds (0 when none was announced). */
-  constructor(inner: Store, tombstones: Tombstones, idle: IdleTimeout, notBefore?: () => Promise<number>) {
+  constructor(inner: Store, tombstones: Tombstones, tokens: SessionTokens, idle: IdleTimeout, notBefore?: () => Promise<number>) {
     super();
     this.#inner = inner;
     this.#tombstones = tombstones;
+    this.#tokens = tokens;
     this.#standInMaxAgeMs = idle.idleMs;
     this.#idle = idle;
     this.#notBefore = notBefore;
@@ -106,17 +115,30 @@ export class SessionStore extends Store {
    */
   override touch(sessionId: string, data: SessionData, callback?: Callback): void {
     if (data.revoked || (data as { [RENEWAL_NOT_DUE]?: true })[RENEWAL_NOT_DUE] || !this.#inner.touch) return void callback?.();
+    this.#tokens.renew(sessionId, this.#ttlMs).catch(() => undefined);
     this.#inner.touch(sessionId, this.#withIdleExpiry(data), () => callback?.());
   }
 
+  /** Deletes the record and its tokens (one round trip). */
   override destroy(sessionId: string, callback?: Callback): void {
-    this.#inner.destroy(sessionId, (err) => callback?.(err ? asUnavailable(err) : undefined));
+    Promise.all([
+      new Promise<void>((resolve, reject) => this.#inner.destroy(sessionId, (err) => (err ? reject(err) : resolve()))),
+      this.#tokens.remove(sessionId),
+    ]).then(() => callback?.(), (err: unknown) => callback?.(asUnavailable(err)));
   }
 
   /** A new session id for the request; the old record is left to revocation (see the class comment). */
   override regenerate(req: Request, callback: (err?: unknown) => void): void {
     (this as unknown as { generate(req: Request): void }).generate(req);
     callback();
+  }
+
+  /**
+   * The session's tokens: from their own key, or, for a record written before they had one, from
+   * the record (`auth`, as read). Null when neither holds them.
+   */
+  async readTokens(sessionId: string, auth: AuthState): Promise<TokenSet | null> {
+    return (await this.#tokens.get(sessionId)) ?? (isTokenSet(auth.tokens) ? auth.tokens : null);
   }
 
   /** The stored record, without stand-ins. */
@@ -135,9 +157,14 @@ export class SessionStore extends Store {
    */
   async write(sessionId: string, data: SessionData): Promise<WriteOutcome> {
     if (data.revoked) return 'revoked';
-    await new Promise<void>((resolve, reject) =>
-      this.#inner.set(sessionId, this.#withIdleExpiry(data), (err) => (err ? reject(asUnavailable(err)) : resolve())),
-    );
+    const tokens = data.auth?.tokens;
+    const record = tokens ? { ...data, auth: { ...data.auth, tokens: { expiresAt: tokens.expiresAt, issuedAt: tokens.issuedAt } } } : data;
+    await Promise.all([
+      tokens && isTokenSet(tokens) ? this.#tokens.put(sessionId, tokens, this.#ttlMs) : undefined,
+      new Promise<void>((resolve, reject) =>
+        this.#inner.set(sessionId, this.#withIdleExpiry(record as SessionData), (err) => (err ? reject(asUnavailable(err)) : resolve())),
+      ),
+    ]);
     if (!(await this.#tombstones.get(sessionId))) return 'written';
     await this.remove(sessionId);
     return 'revoked';
@@ -145,6 +172,11 @@ export class SessionStore extends Store {
 
   remove(sessionId: string): Promise<void> {
     return new Promise((resolve, reject) => this.destroy(sessionId, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** How long a record (and its tokens) lives from a write or renewal. */
+  get #ttlMs(): number {
+    return this.#idle.idleMs + this.#idle.slackMs;
   }
 
   /**
@@ -188,17 +220,20 @@ export function createSessionStore(options: {
   prefix: string;
   idleSeconds: number;
   tombstones: Tombstones;
+  /** Where the tokens are kept (`<prefix>tok:<sessionId>`): the same Redis, or the in-process twin. */
+  kv: Kv;
   /** The configured issuer's not-before (epoch s), read with every session load. */
   notBefore?: () => Promise<number>;
 }): SessionStore {
   const idleMs = options.idleSeconds * 1000;
   const slackMs = renewalSlackMs(idleMs);
   const { redis } = options;
-  if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, { idleMs, slackMs }, options.notBefore);
+  const tokens = createSessionTokens(options.kv, options.prefix);
+  if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, tokens, { idleMs, slackMs }, options.notBefore);
   const keyOf = redisKeys(options.prefix).session;
   // A function, so connect-redis never derives the TTL from the cookie (which carries the absolute end).
   const ttlSeconds = () => (idleMs + slackMs) / 1000;
-  return new SessionStore(new RedisStore({ client: redis, prefix: keyOf(''), ttl: ttlSeconds }), options.tombstones, {
+  return new SessionStore(new RedisStore({ client: redis, prefix: keyOf(''), ttl: ttlSeconds }), options.tombstones, tokens, {
     idleMs,
     slackMs,
     remainingMs: async (sessionId) => {

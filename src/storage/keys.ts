@@ -11,6 +11,8 @@ export function redisKeys(prefix: string) {
   return {
     /** express-session record of one session (connect-redis is given `session('')` as its prefix). */
     session: (sessionId: string) => `${prefix}sess:${sessionId}`,
+    /** The tokens of one session, beside its record. */
+    sessionTokens: (sessionId: string) => `${prefix}tok:${sessionId}`,
     /** Sorted set: a user's session ids; `digest` = keyDigest(issuer, sub). */
     userIndex: (digest: string) => `${prefix}idx:user:${digest}`,
     /** Sorted set: the session ids of one provider session; `digest` = keyDigest(issuer, provider sid). */

@@ -37,7 +37,8 @@ describe('the audit trail of sign-outs', () => {
     await signIn(agent, world, account);
     const sid = sessionIdOf(agent, world.baseUrl);
     const auth = (await services().store.read(sid))!.auth!;
-    for (const secret of [sid, agent.cookie(world.baseUrl, 'bff.sid')!, auth.tokens.accessToken, auth.tokens.refreshToken!, auth.tokens.idToken, auth.providerSid!]) {
+    const tokens = (await services().store.readTokens(sid, auth))!;
+    for (const secret of [sid, agent.cookie(world.baseUrl, 'bff.sid')!, tokens.accessToken, tokens.refreshToken!, tokens.idToken, auth.providerSid!]) {
       secrets.add(secret);
     }
     secrets.add(auth.user.email!);

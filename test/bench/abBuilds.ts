@@ -2,12 +2,20 @@
  * A/B of two builds of the server on the hot paths (a regression hunt between branches): each build
  * (a directory holding dist/ and node_modules/) runs as its own process on one Redis and database;
  * wrk drives each in turn (rounds alternate the order): authenticated GET /api/user (50 connections)
- * and valid logout tokens (32 connections). Prints CPU µs per request and req/s, medians.
+ * and valid logout tokens (32 connections). Prints CPU µs per request and req/s, medians, and the
+ * median of the per-round ratios B / A (each round measures both builds back to back, so a ratio
+ * compares them under the same load of a shared machine).
  *
- *   npx tsx test/bench/abBuilds.ts <dirA> <dirB> [rounds=3] [seconds=3]
+ *   [BENCH_PAIRED=1] [BENCH_TOKENS=keycloak] npx tsx test/bench/abBuilds.ts <dirA> <dirB> [rounds=3] [seconds=3]
+ *
+ * BENCH_PAIRED=1 loads both builds at the same time instead of one after the other (on a machine
+ * whose load swings within seconds, the ratio of a paired round is steadier).
+ * BENCH_TOKENS=keycloak gives the signed-in session tokens of Keycloak's sizes (default: tiny
+ * placeholders), each build in its own layout (tokens in the record before `dist/sessions/sessionTokens.js`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +31,7 @@ const [dirA, dirB, roundsArg = '3', secondsArg = '3'] = process.argv.slice(2);
 if (!dirA || !dirB) throw new Error('usage: abBuilds.ts <dirA> <dirB> [rounds] [seconds]');
 const rounds = Number(roundsArg);
 const seconds = Number(secondsArg);
+const paired = process.env.BENCH_PAIRED === '1';
 const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
 const redisUrl = await redisUrlForTests();
 const database = await createPostgresDatabase();
@@ -44,7 +53,9 @@ try {
       if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const [session] = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: 1 });
+    const layout = existsSync(join(dir, 'dist/sessions/sessionTokens.js')) ? 'split' : 'inline';
+    const tokens = process.env.BENCH_TOKENS === 'keycloak' ? 'keycloak' : 'tiny';
+    const [session] = await seedSessions({ redisUrl, prefix, issuer: op.issuer, secret: SECRET, count: 1, tokens, layout });
     return { dir, url, pid: child.pid!, cookie: session!.cookie, user: [] as number[][], backchannel: [] as number[][] };
   };
   const builds = [await start(dirA), await start(dirB)];
@@ -66,11 +77,22 @@ try {
     const file = await tokenFile();
     await measure(b.pid, () => runWrk({ url: b.url, seconds: 2, connections: 32, script: postLinesScript('/auth/backchannel-logout', 'logout_token', file) }));
   }
+  const user = (b: (typeof builds)[number]) => measure(b.pid, () => runWrk({ url: `${b.url}/api/user`, seconds, connections: 50, headers: { cookie: b.cookie } }));
+  const backchannel = (b: (typeof builds)[number], file: string) =>
+    measure(b.pid, () => runWrk({ url: b.url, seconds, connections: 32, script: postLinesScript('/auth/backchannel-logout', 'logout_token', file) }));
   for (let r = 0; r < rounds; r++) {
+    if (paired) {
+      // Both builds under load at the same moment: a shared machine's swings hit both alike.
+      const results = await Promise.all(builds.map(user));
+      builds.forEach((b, i) => b.user.push(results[i]!));
+      const files = await Promise.all(builds.map(() => tokenFile()));
+      const tokens = await Promise.all(builds.map((b, i) => backchannel(b, files[i]!)));
+      builds.forEach((b, i) => b.backchannel.push(tokens[i]!));
+      continue;
+    }
     for (const b of r % 2 ? [...builds].reverse() : builds) {
-      b.user.push(await measure(b.pid, () => runWrk({ url: `${b.url}/api/user`, seconds, connections: 50, headers: { cookie: b.cookie } })));
-      const file = await tokenFile();
-      b.backchannel.push(await measure(b.pid, () => runWrk({ url: b.url, seconds, connections: 32, script: postLinesScript('/auth/backchannel-logout', 'logout_token', file) })));
+      b.user.push(await user(b));
+      b.backchannel.push(await backchannel(b, await tokenFile()));
     }
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
@@ -81,6 +103,11 @@ try {
     'logout token CPU µs': Math.round(median(b.backchannel.map((x) => x[0]!))),
     'tokens/s': median(b.backchannel.map((x) => x[1]!)),
   })));
+  const ratio = (pick: (b: (typeof builds)[number]) => number[][], field: number) => {
+    const perRound = pick(builds[1]!).map((x, r) => x[field]! / pick(builds[0]!)[r]![field]!);
+    return `${median(perRound).toFixed(2)} (${perRound.map((x) => x.toFixed(2)).join(' ')})`;
+  };
+  console.log(`per-round ratio B / A: GET /api/user CPU ${ratio((b) => b.user, 0)}, req/s ${ratio((b) => b.user, 1)}; logout token CPU ${ratio((b) => b.backchannel, 0)}, tokens/s ${ratio((b) => b.backchannel, 1)}`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await op.close();

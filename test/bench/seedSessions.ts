@@ -11,9 +11,14 @@ export interface SeededSession {
 }
 
 /**
- * Writes `count` signed-in sessions straight into Redis in the layout the app uses (record, then
- * index entries), with cookies signed the way express-session signs them. Arranging 10,000 sessions
- * through the full code flow would measure the provider, not us.
+ * Writes `count` signed-in sessions straight into Redis in the layout the app uses (index entries,
+ * then the record), with cookies signed the way express-session signs them. Arranging 10,000
+ * sessions through the full code flow would measure the provider, not us.
+ *
+ * `tokens`: `tiny` (placeholder strings, the default) or `keycloak` (strings the size of Keycloak's
+ * access, refresh and ID tokens, ~3.8 KB together). `layout`: `split` (the tokens under
+ * `<prefix>tok:<sid>`, the record keeping their times: this version) or `inline` (inside the
+ * record: versions before it) — A/B runs seed each build its own layout.
  */
 export async function seedSessions(options: {
   redisUrl: string;
@@ -22,7 +27,10 @@ export async function seedSessions(options: {
   secret: string;
   count: number;
   cookieName?: string;
+  tokens?: 'tiny' | 'keycloak';
+  layout?: 'split' | 'inline';
 }): Promise<SeededSession[]> {
+  const layout = options.layout ?? 'split';
   const redis = new Redis(options.redisUrl);
   const index = createSessionIndex(createRedisKv(redis), options.prefix);
   const now = Date.now();
@@ -37,6 +45,8 @@ export async function seedSessions(options: {
     });
     await Promise.all(
       batch.map(async (s) => {
+        const tokens = tokenSet(options.tokens ?? 'tiny', Math.floor(now / 1000), absoluteExpiresAt);
+        if (layout === 'split') await redis.set(`${options.prefix}tok:${s.sid}`, JSON.stringify(tokens), 'EX', 3600);
         await index.add({ sessionId: s.sid, issuer: options.issuer, sub: s.sub, providerSid: s.providerSid, expiresAt: absoluteExpiresAt });
         const record = {
           cookie: { originalMaxAge: 3600_000, expires: new Date(absoluteExpiresAt).toISOString(), httpOnly: true, path: '/', sameSite: 'lax' },
@@ -45,7 +55,7 @@ export async function seedSessions(options: {
             sub: s.sub,
             providerSid: s.providerSid,
             user: { id: s.sub, username: s.sub, name: s.sub, email: null, roles: [] },
-            tokens: { accessToken: 'bench', refreshToken: undefined, idToken: 'bench', expiresAt: absoluteExpiresAt },
+            tokens: layout === 'inline' ? tokens : { expiresAt: tokens.expiresAt, issuedAt: tokens.issuedAt },
             loginTime: new Date(now).toISOString(),
             absoluteExpiresAt,
           },
@@ -57,4 +67,15 @@ export async function seedSessions(options: {
   }
   redis.disconnect();
   return sessions;
+}
+
+/** Token strings of Keycloak's sizes (a JWT access token with roles, a refresh token, an ID token), or placeholders. */
+export function tokenSet(size: 'tiny' | 'keycloak', issuedAt: number, expiresAt: number) {
+  if (size === 'tiny') return { accessToken: 'bench', refreshToken: undefined, idToken: 'bench', expiresAt, issuedAt };
+  const jwt = (bytes: number) => {
+    const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'bench' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ iat: issuedAt, pad: randomBytes(bytes * 0.55).toString('base64url') })).toString('base64url');
+    return `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
+  };
+  return { accessToken: jwt(1250), refreshToken: jwt(450), idToken: jwt(1000), expiresAt, issuedAt };
 }

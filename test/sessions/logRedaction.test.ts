@@ -103,7 +103,10 @@ describe('logs hold no secret, also when Redis refuses commands', () => {
     const bob = new UserAgent();
     secrets.fromNavigation(alice, world, (await signIn(alice, world, 'alice')).hops);
     secrets.fromNavigation(bob, world, (await signIn(bob, world, 'bob')).hops);
-    const bobSid = decodeJwt(String((await world.apps[0]!.services.store.read(sessionIdOf(bob, world.baseUrl)))!.auth!.tokens.idToken)).sid;
+    const bobStore = world.apps[0]!.services.store;
+    const bobSessionId = sessionIdOf(bob, world.baseUrl);
+    const bobTokens = await bobStore.readTokens(bobSessionId, (await bobStore.read(bobSessionId))!.auth!);
+    const bobSid = decodeJwt(String(bobTokens!.idToken)).sid;
 
     const prefix = world.prefix;
     await admin('ACL', 'SETUSER', 'app', 'resetkeys', `%R~${prefix}sess:*`, `%RW~${prefix}[^s]*`);

@@ -62,6 +62,49 @@ describe('Redis work per authenticated request', () => {
     },
   );
 
+  it('when a browser signs in, then its tokens live beside the session record, not in it, and a revocation deletes both', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'carol');
+    const sid = sessionIdOf(agent, world.baseUrl);
+    const { store, revoke } = world.apps[0]!.services;
+    const record = (await store.read(sid))!;
+    // The record every request parses and hashes keeps only the tokens' times.
+    expect(record.auth!.tokens).toEqual({ expiresAt: expect.any(Number), issuedAt: expect.any(Number) });
+    expect(await store.readTokens(sid, record.auth!)).toMatchObject({
+      accessToken: expect.any(String),
+      idToken: expect.stringMatching(/^ey/),
+      expiresAt: record.auth!.tokens.expiresAt,
+    });
+    const tokensKey = `${world.prefix}tok:${sid}`;
+    const recordKey = `${world.prefix}sess:${sid}`;
+    // They live as long as the record does (idle timeout + slack), and go with it.
+    expect(Number((await world.redis!.command(['PTTL', tokensKey])).slice(1))).toBeGreaterThan(1800_000);
+    await revoke([sid], 'revoked');
+    expect(await world.redis!.command(['EXISTS', tokensKey, recordKey])).toBe(':0');
+  });
+
+  it('when a session record still holds its tokens (written by an older version), then it keeps working and its logout still names the ID token', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'alice');
+    const sid = sessionIdOf(agent, world.baseUrl);
+    const { store } = world.apps[0]!.services;
+    const record = (await store.read(sid))!;
+    const { accessToken, refreshToken, idToken, expiresAt } = (await store.readTokens(sid, record.auth!))!;
+    // Arrange the older layout: the tokens inside the record, no key of their own.
+    const legacy = { ...record, auth: { ...record.auth, tokens: { accessToken, refreshToken, idToken, expiresAt } } };
+    await world.redis!.command(['SET', `${world.prefix}sess:${sid}`, JSON.stringify(legacy), 'PX', '1800000']);
+    await world.redis!.command(['DEL', `${world.prefix}tok:${sid}`]);
+
+    expect((await agent.fetch(`${world.baseUrl}/api/user`)).status).toBe(200);
+    const response = await agent.fetch(`${world.baseUrl}/auth/logout`, {
+      headers: { accept: 'application/json, text/plain, */*', origin: world.baseUrl },
+    });
+    expect(response.status).toBe(200);
+    const { logoutUrl } = (await response.json()) as { logoutUrl: string };
+    expect(new URL(logoutUrl).searchParams.get('id_token_hint')).toBe(idToken);
+    expect((await agent.fetch(`${world.baseUrl}/api/user`)).status).toBe(401);
+  });
+
   it('when a signed-in browser keeps calling the API, then the cookie is not re-sent and the idle timeout is renewed only once due', async () => {
     const agent = new UserAgent();
     await signIn(agent, world, 'bob');

@@ -16,9 +16,10 @@ describe('token refresh and provider-session liveness', () => {
   const nearExpiry = async (agent: UserAgent) => {
     const sid = sessionIdOf(agent, world.baseUrl);
     const record = (await store().read(sid))!;
+    const { accessToken } = (await store().readTokens(sid, record.auth!))!;
     record.auth!.tokens.expiresAt = Date.now() + 1000;
     await store().write(sid, record);
-    return { sid, accessToken: record.auth!.tokens.accessToken };
+    return { sid, accessToken };
   };
   const refreshedCount = async () => {
     let total = 0;
@@ -37,9 +38,11 @@ describe('token refresh and provider-session liveness', () => {
     const answers = await Promise.all(world.apps.map((app) => agent.fetch(`${app.url}/api/user`)));
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     expect(await refreshedCount()).toBe(before + 1);
-    const after = (await store().read(sid))!.auth!.tokens;
+    const record = (await store().read(sid))!.auth!;
+    const after = (await store().readTokens(sid, record))!;
     expect(after.accessToken).not.toBe(accessToken);
     expect(after.expiresAt).toBeGreaterThan(Date.now() + 30_000);
+    expect(record.tokens.expiresAt).toBe(after.expiresAt);
   });
 
   it('when the provider answers the refresh with invalid_grant, then the session is revoked as provider_session_ended', async () => {

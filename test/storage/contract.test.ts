@@ -68,7 +68,7 @@ const twins: Array<[string, () => Promise<Twin & { close(): Promise<void> }>]> =
 ];
 
 function storeOver(kv: Kv, redis: Redis | undefined, prefix: string): SessionStore {
-  return createSessionStore({ redis, prefix, idleSeconds: 60, tombstones: createTombstones(kv, prefix) });
+  return createSessionStore({ redis, prefix, idleSeconds: 60, tombstones: createTombstones(kv, prefix), kv });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -87,6 +87,17 @@ describe.each(twins)('storage contract: %s', (_name, make) => {
     expect(await twin.kv.get(k)).toBe('v');
     await sleep(300);
     expect(await twin.kv.get(k)).toBeNull();
+  });
+
+  it('when a key is given a new TTL, then it lives that long; a missing key is not created', async () => {
+    const k = key('expire');
+    await twin.kv.set(k, 'v', 150);
+    expect(await twin.kv.expire(k, 10_000)).toBe(true);
+    await sleep(300);
+    expect(await twin.kv.get(k)).toBe('v');
+    const missing = key('expire-missing');
+    expect(await twin.kv.expire(missing, 10_000)).toBe(false);
+    expect(await twin.kv.get(missing)).toBeNull();
   });
 
   it('when set-if-absent races, then exactly one writer wins', async () => {
