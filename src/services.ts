@@ -24,7 +24,6 @@ import { createLivenessSchedule, type LivenessSchedule } from './sessions/livene
 import { createRefreshTokens, type RefreshTokens } from './sessions/refreshTokens.js';
 import { createRevocationOf } from './sessions/revocationOf.js';
 import { createRevokeSessions, type RevokeSessions } from './sessions/revokeSessions.js';
-import { createSessionHandle } from './sessions/sessionHandle.js';
 import { createSessionIndex, type SessionIndex } from './sessions/sessionIndex.js';
 import { createSessionStore, type SessionStore } from './sessions/sessionStore.js';
 import { createTombstones } from './sessions/tombstones.js';
@@ -41,7 +40,6 @@ export interface Services {
   store: SessionStore;
   index: SessionIndex;
   schedule: LivenessSchedule;
-  sessionHandleOf: (sessionId: string) => string;
   sealer: LoginStateSealer;
   revoke: RevokeSessions;
   refresh: RefreshTokens;
@@ -93,7 +91,6 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   });
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
-  const sessionHandleOf = createSessionHandle(config.session.secrets[0]!);
   const rateLimits = createRateLimits({ settings: config.rateLimit, redis, prefix, log, onLimited: (route) => metrics.rateLimited.inc({ route }) });
   const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
   const audit = createAuditTrail({
@@ -109,7 +106,6 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     tombstones,
     schedule,
     bus,
-    sessionHandleOf,
     absoluteLifetimeMs: config.session.absoluteSeconds * 1000,
     log,
     onRevoked: (reason, count) => metrics.revocations.inc({ reason }, count),
@@ -196,7 +192,6 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     store,
     index,
     schedule,
-    sessionHandleOf,
     sealer: createLoginStateSealer(config.session.secrets),
     revoke,
     refresh,

@@ -13,7 +13,6 @@ export interface EventStreamRouteDeps {
   secrets: readonly string[];
   store: SessionStore;
   hub: SseHub;
-  sessionHandleOf: (sessionId: string) => string;
   /**
    * The session guard's `resolveSession`, which decides every other route's "is this session live"
    * (absolute lifetime, refresh, issuer-wide not-before, …): given `req.session` and `req.sessionID`,

@@ -6,6 +6,7 @@ import type { CsrfGuard } from './csrf.js';
 import { HttpError } from '../errors.js';
 import { liveSessionOf, sessionOf } from '../sessions/requestSession.js';
 import type { SessionGuard } from './sessionGuard.js';
+import { sessionHandleOf } from '../sessions/sessionHandle.js';
 
 const MAX_LISTED_SESSIONS = 500;
 
@@ -16,7 +17,6 @@ export function createAccountRouter(deps: {
   store: SessionStore;
   index: SessionIndex;
   revoke: RevokeSessions;
-  sessionHandleOf: (sessionId: string) => string;
   moderatorRole: string;
 }): Router {
   const router = Router();
@@ -51,7 +51,7 @@ export function createAccountRouter(deps: {
     res.json({
       sessions: sessions
         .map(({ sessionId, auth }) => ({
-          sessionId: deps.sessionHandleOf(sessionId),
+          sessionId: sessionHandleOf(sessionId),
           userId: auth.user.id,
           userName: auth.user.name,
           loginTime: auth.loginTime,
@@ -64,7 +64,7 @@ export function createAccountRouter(deps: {
   router.delete('/api/sessions/:sessionId', requireSession, deps.csrf.requireCsrf, async (req, res) => {
     const session = liveSessionOf(res);
     const isModerator = session.auth.user.roles.includes(deps.moderatorRole);
-    const target = (await visibleSessions(session, isModerator)).find(({ sessionId }) => deps.sessionHandleOf(sessionId) === req.params.sessionId);
+    const target = (await visibleSessions(session, isModerator)).find(({ sessionId }) => sessionHandleOf(sessionId) === req.params.sessionId);
     if (!target) throw new HttpError(404, 'not_found', 'No live session of yours has that id');
     await deps.revoke([target.sessionId], 'revoked', actorOf(session.auth));
     res.json({ revoked: req.params.sessionId });

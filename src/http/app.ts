@@ -38,7 +38,6 @@ export function createApp(services: Services): App {
   const guard = createSessionGuard({
     refresh: services.refresh,
     revoke: services.revoke,
-    sessionHandleOf: services.sessionHandleOf,
     skewMs: config.session.refreshSkewSeconds * 1000,
   });
   const allowedOrigins = new Set(config.allowedOrigins);
@@ -96,8 +95,7 @@ export function createApp(services: Services): App {
       store: services.store,
       index: services.index,
       revoke: services.revoke,
-      sessionHandleOf: services.sessionHandleOf,
-      moderatorRole: config.board.moderatorRole,
+        moderatorRole: config.board.moderatorRole,
     }),
   );
   app.use(createAuditRouter({ audit: services.audit, requireSession: guard.requireSession, moderatorRole: config.board.moderatorRole }));
@@ -112,7 +110,6 @@ export function createApp(services: Services): App {
     secrets: config.session.secrets,
     store: services.store,
     hub: services.sse,
-    sessionHandleOf: services.sessionHandleOf,
     resolveSession: guard.resolveSession,
     allowedOrigins,
     requestIdOf,

@@ -4,6 +4,7 @@ import type { RefreshTokens } from '../sessions/refreshTokens.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import { issuedBeforeNotBefore } from '../sessions/sessionStore.js';
 import { HttpError } from '../errors.js';
+import { sessionHandleOf } from '../sessions/sessionHandle.js';
 
 export interface SessionGuard {
   /** Sets `res.locals.session` for every request that went through express-session. */
@@ -20,7 +21,6 @@ export interface SessionGuard {
 export function createSessionGuard(deps: {
   refresh: RefreshTokens;
   revoke: RevokeSessions;
-  sessionHandleOf: (sessionId: string) => string;
   skewMs: number;
 }): SessionGuard {
   const resolve = async (req: Request): Promise<RequestSession> => {
@@ -43,10 +43,10 @@ export function createSessionGuard(deps: {
     if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sessionId)) === 'revoked') {
       return { state: 'revoked', revocation: { reason: 'provider_session_ended', at: new Date().toISOString() } };
     }
-    // The handle (an HMAC of the id) is computed only by the routes that use it (streams, the
+    // The handle (a digest of the id) is computed only by the routes that use it (streams, the
     // sessions list): eagerly it was ~1.5 % of the CPU of every API request (README "Performance").
     let sessionHandle: string | undefined;
-    return { state: 'live', sessionId, auth, get sessionHandle() { return (sessionHandle ??= deps.sessionHandleOf(sessionId)); } };
+    return { state: 'live', sessionId, auth, get sessionHandle() { return (sessionHandle ??= sessionHandleOf(sessionId)); } };
   };
 
   return {

@@ -6,6 +6,7 @@ import type { LivenessSchedule } from './livenessSchedule.js';
 import type { SessionIndex } from './sessionIndex.js';
 import type { SessionStore } from './sessionStore.js';
 import type { Tombstones } from './tombstones.js';
+import { sessionHandleOf } from './sessionHandle.js';
 
 export type RevokeSessions = (sessionIds: readonly string[], reason: RevocationReason, actor?: RevocationActor) => Promise<number>;
 
@@ -33,7 +34,6 @@ export interface RevokeDeps {
   tombstones: Tombstones;
   schedule: LivenessSchedule;
   bus: EventBus;
-  sessionHandleOf: (sessionId: string) => string;
   /** How long a tombstone outlives a session whose record is already gone. */
   absoluteLifetimeMs: number;
   log: Logger;
@@ -64,10 +64,10 @@ export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
     const [data] = await Promise.all([deps.store.read(sessionId), deps.tombstones.put(sessionId, { reason, at }, deps.absoluteLifetimeMs)]);
     const auth = data?.auth;
     // From here the session is dead for every request; a failure below leaves it dead and is retried.
-    if (auth) deps.onSessionRevoked?.({ sessionHandle: deps.sessionHandleOf(sessionId), reason, at, owner: actorOf(auth), actor });
+    if (auth) deps.onSessionRevoked?.({ sessionHandle: sessionHandleOf(sessionId), reason, at, owner: actorOf(auth), actor });
     await Promise.all([
       deps.store.remove(sessionId),
-      deps.bus.publish(topics.session(deps.sessionHandleOf(sessionId)), createEvent('session_invalidated', { reason })),
+      deps.bus.publish(topics.session(sessionHandleOf(sessionId)), createEvent('session_invalidated', { reason })),
     ]);
     // Index entries go last: a revocation that fails before this point (a timed-out command) is
     // retried by whoever asked, and the retry finds the session through the index again.
@@ -83,7 +83,7 @@ export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
     const results = await Promise.all(unique.map((sessionId) => revokeOne(sessionId, reason, actor)));
     const count = results.filter(Boolean).length;
     if (unique.length > 0) {
-      deps.log.info({ reason, sessions: unique.map(deps.sessionHandleOf), existed: count }, 'sessions revoked');
+      deps.log.info({ reason, sessions: unique.map(sessionHandleOf), existed: count }, 'sessions revoked');
       deps.onRevoked?.(reason, count);
     }
     return count;

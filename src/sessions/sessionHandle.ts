@@ -1,11 +1,14 @@
-import { createHmac, createSecretKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 /**
  * The session handle, the one public name of a session (SSE topics, logs, audit entries; the JSON of
- * `/api/sessions` and `/api/audit` calls it `sessionId`): a keyed digest of the session id, the same
- * on every replica that shares SESSION_SECRET, from which the id cannot be recovered.
+ * `/api/sessions` and `/api/audit` calls it `sessionId`): 24 base64url characters (144 bits) of a
+ * SHA-256 digest of the session id. The id cannot be recovered from it: express-session's ids are 192
+ * random bits, beyond both guessing and inverting. No secret goes in, so every replica derives the
+ * same handle whatever its SESSION_SECRET list: keyed on the signing secret, replicas half-way
+ * through a rotation (`old,new` beside `new,old`) published and listened on different topics, and a
+ * revocation missed the other half's streams (test/events/secretRotation.test.ts).
  */
-export function createSessionHandle(secret: string): (sessionId: string) => string {
-  const key = createSecretKey(Buffer.from(`session-handle:${secret}`)); // prepared once, not per call
-  return (sessionId) => createHmac('sha256', key).update(sessionId).digest('base64url').slice(0, 24);
+export function sessionHandleOf(sessionId: string): string {
+  return createHash('sha256').update(`session-handle:${sessionId}`).digest('base64url').slice(0, 24);
 }

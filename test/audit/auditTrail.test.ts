@@ -3,6 +3,7 @@ import { createAuditRepository } from '../../src/audit/auditRepository.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
+import { sessionHandleOf } from '../../src/sessions/sessionHandle.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const CSRF = { 'x-csrf': '1' };
@@ -42,7 +43,7 @@ describe('the audit trail of sign-outs', () => {
       secrets.add(secret);
     }
     secrets.add(auth.user.email!);
-    handles.set(agent, services().sessionHandleOf(sid));
+    handles.set(agent, sessionHandleOf(sid));
     return agent;
   };
   const listAs = async (agent: UserAgent, query = '', replica = A) => {

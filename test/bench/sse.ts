@@ -126,8 +126,12 @@ async function measure(root: string | undefined, flags: string[]): Promise<Figur
     const src = (file: string) => pathToFileURL(join(root ?? ROOT, 'src', file)).href;
     const { createRedisBus } = (await import(src('events/redisBus.ts'))) as typeof import('../../src/events/redisBus.js');
     const { createEvent, topics } = (await import(src('events/eventBus.ts'))) as typeof import('../../src/events/eventBus.js');
-    const { createSessionHandle } = (await import(src('sessions/sessionHandle.ts'))) as typeof import('../../src/sessions/sessionHandle.js');
-    const handleOf = createSessionHandle(SECRET);
+    // A baseline build from before the handle lost its key (SESSION_SECRET rotation) exports a factory.
+    const handles = (await import(src('sessions/sessionHandle.ts'))) as {
+      sessionHandleOf?: (sessionId: string) => string;
+      createSessionHandle?: (secret: string) => (sessionId: string) => string;
+    };
+    const handleOf = handles.sessionHandleOf ?? handles.createSessionHandle!(SECRET);
     const busClients = [new Redis(redisUrl), new Redis(redisUrl)] as const;
     const bus = createRedisBus(busClients[0], busClients[1], prefix, createLogger({ level: 'silent' }));
     const delivered: number[] = [];

@@ -7,6 +7,7 @@ import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
+import { sessionHandleOf } from '../../src/sessions/sessionHandle.js';
 
 describe('GET /api/events across two replicas sharing Redis', () => {
   let world: World;
@@ -60,7 +61,7 @@ describe('GET /api/events across two replicas sharing Redis', () => {
     expect(reconnect.status).toBe(401);
 
     // Bob's stream: the next thing it hears is a marker sent to his own session, nothing before it.
-    const bobHandle = world.apps[A]!.services.sessionHandleOf(sessionIdOf(bob, world.baseUrl));
+    const bobHandle = sessionHandleOf(sessionIdOf(bob, world.baseUrl));
     await world.apps[B]!.services.bus.publish(topics.session(bobHandle), createEvent('marker'));
     await bobStream.next((m) => m.event === 'marker');
     expect(bobStream.messages.map((m) => m.event ?? m.data)).toEqual(['connected', 'marker']);
@@ -111,7 +112,7 @@ describe('GET /api/events across two replicas sharing Redis', () => {
     await expect.poll(() => hub.size, { timeout: 5000 }).toBeGreaterThan(0);
     socket.pause();
     const closed = new Promise((resolve) => socket.once('close', resolve));
-    const handle = world.apps[A]!.services.sessionHandleOf(sessionIdOf(agent, world.baseUrl));
+    const handle = sessionHandleOf(sessionIdOf(agent, world.baseUrl));
     const big = 'x'.repeat(64 * 1024);
     // Bounded: at most 400 × 64 KiB; loopback socket buffers fill long before that.
     for (let i = 0; i < 400 && !socket.destroyed; i++) {

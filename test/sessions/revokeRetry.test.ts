@@ -4,7 +4,7 @@ import { createMemoryBus } from '../../src/events/memoryBus.js';
 import { createLogger } from '../../src/logger.js';
 import { createLivenessSchedule } from '../../src/sessions/livenessSchedule.js';
 import { createRevokeSessions } from '../../src/sessions/revokeSessions.js';
-import { createSessionHandle } from '../../src/sessions/sessionHandle.js';
+import { sessionHandleOf } from '../../src/sessions/sessionHandle.js';
 import { createSessionIndex } from '../../src/sessions/sessionIndex.js';
 import { createSessionStore } from '../../src/sessions/sessionStore.js';
 import { createTombstones } from '../../src/sessions/tombstones.js';
@@ -32,14 +32,12 @@ describe('a revocation that failed half-way, then retried', () => {
         return inner.publish(topic, event);
       },
     };
-    const handleOf = createSessionHandle('secret');
     const revoke = createRevokeSessions({
       store,
       index,
       tombstones,
       schedule: createLivenessSchedule(kv, 't:'),
       bus,
-      sessionHandleOf: handleOf,
       absoluteLifetimeMs: 3_600_000,
       log,
     });
@@ -47,7 +45,7 @@ describe('a revocation that failed half-way, then retried', () => {
     await store.write('s1', { cookie: { originalMaxAge: 600_000 }, auth } as never);
     await index.add({ sessionId: 's1', issuer: 'https://op', sub: 'alice', providerSid: 'p1', expiresAt: auth.absoluteExpiresAt });
     const told: AppEvent[] = [];
-    await inner.subscribe(topics.session(handleOf('s1')), (event) => told.push(event));
+    await inner.subscribe(topics.session(sessionHandleOf('s1')), (event) => told.push(event));
 
     await expect(revoke(await index.byProviderSession('https://op', 'p1'), 'backchannel_logout')).rejects.toThrow(/timed out/);
     expect(await index.byProviderSession('https://op', 'p1')).toEqual(['s1']);

@@ -29,6 +29,8 @@ export async function startWorld(options: {
   /** Wait for the board schema before returning (false for a world whose database is meant to be down). */
   awaitSchema?: boolean;
   env?: Record<string, string>;
+  /** Settings of one replica each, over `env` (replica i gets `replicaEnv[i]`). */
+  replicaEnv?: Record<string, string>[];
   /** Settings naming another Redis deployment (Sentinel, Cluster) in place of the shared REDIS_URL. */
   redisEnv?: Record<string, string>;
   /** A redis-server of the world's own (never the shared one), stopped with the world. */
@@ -46,12 +48,12 @@ export async function startWorld(options: {
   const redisUrl = options.redis === false || options.redisEnv ? undefined : (own?.url ?? (await redisUrlForTests()));
   const database = options.database === 'pglite' ? undefined : await createPostgresDatabase();
   const apps = await Promise.all(
-    servers.map((server) =>
+    servers.map((server, i) =>
       startTestApp({
         issuer: op.issuer,
         server,
         baseUrl,
-        env: { REDIS_URL: redisUrl, ...options.redisEnv, REDIS_PREFIX: prefix, DATABASE_URL: database?.url, ...options.env },
+        env: { REDIS_URL: redisUrl, ...options.redisEnv, REDIS_PREFIX: prefix, DATABASE_URL: database?.url, ...options.env, ...options.replicaEnv?.[i] },
         awaitSchema: options.awaitSchema ?? true,
         awaitRedis: options.redis !== false,
       }),
