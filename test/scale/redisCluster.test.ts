@@ -126,6 +126,9 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
     const stream = await streamFor(agent, A);
     await stream.next((m) => m.data === 'connected');
     await world.op.revokeGrants('alice');
+    // Only the round run here may claim the session: a replica's own 5 s tick could take it first (or
+    // B's tick, already running, would be the round runOnce shares, with nothing due when it looked).
+    await Promise.all([A, B].map((replica) => services(replica).liveness.stop()));
     await services(A).schedule.track(sid, Date.now() - 1);
     expect(await services(B).liveness.runOnce()).toBeGreaterThanOrEqual(1);
     const event = await stream.next((m) => m.event === 'session_invalidated');
