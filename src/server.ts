@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     server,
     beginDrain: services.beginDrain,
     streamCount: () => services.sse.size,
-    endStreams: () => services.sse.closeAll(),
+    endStreams: () => services.sse.close(),
     closeServices: services.close,
     delayMs: config.shutdown.delaySeconds * 1000,
     graceMs: config.shutdown.graceSeconds * 1000,

@@ -213,7 +213,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
       draining = true;
     },
     async close() {
-      sse.closeAll();
+      sse.close();
       oidc.stop();
       userRecheck.stop();
       await liveness.stop();

@@ -14,10 +14,17 @@ export interface SseHub {
   /** Open streams on this replica. */
   readonly size: number;
   /**
-   * Ends every stream (shutdown) with a `retry` hint and closes its connection, so the client
-   * reconnects on a new connection, which the load balancer gives to another replica.
+   * Ends every open stream with a `retry` hint and closes its connection, so the client reconnects
+   * on a new connection, which the load balancer gives to another replica. Streams opened later are
+   * served as usual.
    */
   closeAll(): void;
+  /**
+   * Shutdown: `closeAll`, the heartbeat and gap re-checks stop, and a stream that opens afterwards
+   * (its session was still loading) is ended the same way at once instead of holding the process
+   * until the grace period runs out.
+   */
+  close(): void;
 }
 
 export interface StreamOwner {
@@ -94,6 +101,16 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     if (event.type === 'session_invalidated') stream.res.end();
   };
 
+  const endWithRetry = (res: ServerResponse): void => {
+    // Spread over [retry/2, retry]: a replica's streams do not all reconnect in the same instant.
+    res.write(`retry: ${Math.round(deps.retryMs * (0.5 + Math.random() / 2))}\n\n`);
+    // A kept-alive connection would carry the reconnect back to this process.
+    // (A 'finish' listener, not an end() callback: express-session's end() wrapper takes no callback.)
+    const socket = res.socket;
+    res.once('finish', () => socket?.end());
+    res.end();
+  };
+
   const release = (res: ServerResponse): void => {
     const stream = streams.get(res);
     if (!stream) return;
@@ -145,6 +162,10 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     async open(req, res, owner, headers) {
       // The client may have left while its session was loading; then there is nothing to serve.
       if (req.socket.destroyed) return;
+      if (stopped) {
+        res.writeHead(200, { ...STREAM_HEADERS, ...headers });
+        return endWithRetry(res);
+      }
       const sessionTopic = topics.session(owner.sessionHandle);
       const userTopic = topics.user(owner.issuer, owner.sub);
       const stream: Stream = { res, sessionId: owner.sessionId, sessionTopic, userTopic, listener: (event) => send(stream, event) };
@@ -159,14 +180,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
 
       req.socket.setTimeout(0);
       req.socket.setNoDelay(true);
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache, no-store, no-transform',
-        Connection: 'keep-alive',
-        'X-Accel-Buffering': 'no',
-        'X-Content-Type-Options': 'nosniff',
-        ...headers,
-      });
+      res.writeHead(200, { ...STREAM_HEADERS, ...headers });
       write(stream, `retry: ${deps.retryMs}\ndata: connected\n\n`);
 
       let revocation: Revocation | null;
@@ -184,20 +198,25 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       return streams.size;
     },
     closeAll() {
+      for (const stream of streams.values()) {
+        if (!stream.res.writableEnded && !stream.res.destroyed) endWithRetry(stream.res);
+      }
+    },
+    close() {
       stopped = true;
       clearInterval(heartbeat);
-      for (const stream of streams.values()) {
-        // Spread over [retry/2, retry]: a replica's streams do not all reconnect in the same instant.
-        write(stream, `retry: ${Math.round(deps.retryMs * (0.5 + Math.random() / 2))}\n\n`);
-        // A kept-alive connection would carry the reconnect back to this dying process.
-        // (A 'finish' listener, not an end() callback: express-session's end() wrapper takes no callback.)
-        const socket = stream.res.socket;
-        stream.res.once('finish', () => socket?.end());
-        stream.res.end();
-      }
+      this.closeAll();
     },
   };
 }
+
+const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-store, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+  'X-Content-Type-Options': 'nosniff',
+} as const;
 
 /** The event for a revocation read from storage: its stored reason and time. */
 function invalidated(revocation: Revocation): AppEvent {

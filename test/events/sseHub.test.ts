@@ -15,7 +15,7 @@ describe('SSE hub after a bus gap', () => {
   let server: Server | undefined;
   let hub: SseHub | undefined;
   afterEach(async () => {
-    hub?.closeAll();
+    hub?.close();
     server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
@@ -64,5 +64,32 @@ describe('SSE hub after a bus gap', () => {
     live.close();
     await expect.poll(() => hub!.size).toBe(0);
     expect(bus.listenerCount).toBe(0);
+  });
+
+  it('when a stream opens after close() (its session was still loading at shutdown), then it gets the retry hint and its connection closes, and nothing is registered', async () => {
+    const bus = createMemoryBus(log);
+    hub = createSseHub({ bus, heartbeatMs: 60_000, retryMs: 2000, maxBufferedBytes: 1 << 16, revocationOf: async () => null, tombstoneOf: async () => null, log });
+    let release!: () => void;
+    const sessionLoaded = new Promise<void>((resolve) => (release = resolve));
+    server = createServer((req, res) => {
+      void sessionLoaded.then(() => hub!.open(req, res, { sessionId: 'late', sessionHandle: 'h-late', issuer: 'https://op.example', sub: 'late' }));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const connections = () => new Promise<number>((resolve) => server!.getConnections((_err, count) => resolve(count)));
+    const late = openSse(`http://127.0.0.1:${(server!.address() as AddressInfo).port}/`);
+    await expect.poll(connections).toBe(1); // the request is in, waiting for its session
+    hub.close();
+    release();
+
+    const stream = await late;
+    expect(stream.status).toBe(200);
+    await stream.ended;
+    expect(stream.retries).toHaveLength(1);
+    expect(stream.retries[0]).toBeGreaterThanOrEqual(1000);
+    expect(stream.retries[0]).toBeLessThanOrEqual(2000);
+    expect(stream.messages).toEqual([]);
+    expect(hub.size).toBe(0);
+    expect(bus.listenerCount).toBe(0);
+    await expect.poll(connections).toBe(0);
   });
 });
