@@ -41,7 +41,7 @@ export function createAccountRouter(deps: {
     const sessionIds = all
       ? await deps.index.all(MAX_LISTED_SESSIONS)
       : await deps.index.byUser(session.auth.issuer, session.auth.sub);
-    const records = await Promise.all(sessionIds.slice(0, MAX_LISTED_SESSIONS).map(async (sessionId) => ({ sessionId, data: await deps.store.read(sessionId) })));
+    const records = await Promise.all(sessionIds.slice(0, MAX_LISTED_SESSIONS).map(async (sessionId) => ({ sessionId, data: await deps.store.readLive(sessionId) })));
     return records.flatMap(({ sessionId, data }) => (data?.auth ? [{ sessionId, auth: data.auth }] : []));
   };
 

@@ -141,6 +141,18 @@ export class SessionStore extends Store {
     return (await this.#tokens.get(sessionId)) ?? (isTokenSet(auth.tokens) ? auth.tokens : null);
   }
 
+  /**
+   * The record as a request would find it alive, or null: null too when a tombstone stands for it,
+   * when its tokens predate the issuer-wide not-before, or when its absolute lifetime is over (for
+   * listings, which must not show a session the next request would find revoked). Reads as `get`
+   * does (one round trip); throws a 503 HttpError when storage fails.
+   */
+  async readLive(sessionId: string): Promise<SessionData | null> {
+    const data = await this.#lookup(sessionId);
+    if (!data?.auth || data.revoked || issuedBeforeNotBefore(data) || data.auth.absoluteExpiresAt <= Date.now()) return null;
+    return data;
+  }
+
   /** The stored record, without stand-ins. */
   read(sessionId: string): Promise<SessionData | null> {
     return new Promise((resolve, reject) =>

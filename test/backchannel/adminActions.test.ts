@@ -2,6 +2,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SECRET } from '../../dev/oidcProvider.js';
 import { sessionIssuedAt } from '../../src/backchannel/notBefore.js';
+import { sessionHandleOf } from '../../src/sessions/sessionHandle.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -91,6 +92,23 @@ describe('Keycloak admin-URL actions', () => {
     expect(await userStatus(old, 1)).toMatchObject({ status: 401, body: { error: 'session_revoked' } });
     expect(await world.apps[0]!.services.store.read(sid)).toBeNull();
     expect((await userStatus(fresh, 1)).status).toBe(200);
+  });
+
+  it('when a not-before voids a session the sweep missed (a record restored, or written as the sweep ran), then /api/sessions no longer lists it', async () => {
+    const missed = new UserAgent();
+    await signIn(missed, world, 'carol');
+    const notBefore = await nextSecond();
+    const current = new UserAgent();
+    await signIn(current, world, 'carol');
+    const handles = async () =>
+      ((await (await current.fetch(`${world.apps[1]!.url}/api/sessions`)).json()) as { sessions: { sessionId: string }[] }).sessions.map((s) => s.sessionId).sort();
+    expect(await handles()).toHaveLength(2);
+
+    // Raised without a sweep: what a session the sweep did not find looks like to the listing.
+    await world.apps[0]!.services.notBefore.raise(world.op.issuer, notBefore);
+
+    expect(await handles()).toEqual([sessionHandleOf(sessionIdOf(current, world.baseUrl))]);
+    expect(await userStatus(missed)).toMatchObject({ status: 401, body: { error: 'session_revoked' } });
   });
 
   it('when a session was signed in within the very second of a realm sign-out, then the LOGOUT ends it, while a push of that second spares its like', async () => {
