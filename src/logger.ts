@@ -23,6 +23,7 @@ const redactPaths = [
   '*.code_verifier',
   '*.sessionId',
   '*.sid',
+  '*.providerSid',
   '*.client_secret',
 ];
 

@@ -38,7 +38,7 @@ export function createAdminActionHandler(kind: AdminActionKind, deps: { apply: A
       }
       count(err instanceof HttpError && err.status < 500 ? 'invalid' : 'unavailable');
       if (err instanceof SigningKeysUnavailable) {
-        throw unavailable('signing keys', err, err.message);
+        throw unavailable('signing keys', err, "The issuer's signing keys could not be fetched; retry later");
       }
       throw err;
     }

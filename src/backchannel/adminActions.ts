@@ -3,7 +3,8 @@ import type { OidcClient } from '../oidc/oidcClient.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
-import { sessionIssuedAt, type IssuerNotBefore } from './notBefore.js';
+import { sessionIssuedAt } from '../sessions/sessionIssuedAt.js';
+import type { IssuerNotBefore } from './notBefore.js';
 import type { ReplayCache } from './replayCache.js';
 import { InvalidAdminAction, verifyAdminAction, type AdminActionKind } from './verifyAdminAction.js';
 

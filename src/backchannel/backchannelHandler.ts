@@ -44,7 +44,7 @@ export function createBackchannelHandler(deps: { logout: BackchannelLogout; metr
       }
       count('unavailable');
       if (err instanceof SigningKeysUnavailable) {
-        throw unavailable('signing keys', err, err.message);
+        throw unavailable('signing keys', err, "The issuer's signing keys could not be fetched; retry later");
       }
       throw err;
     }

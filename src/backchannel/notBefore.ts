@@ -1,6 +1,3 @@
-import type { AuthState } from '../sessions/authState.js';
-import { isTokenSet } from '../sessions/sessionTokens.js';
-import { issuedAtOf } from '../sessions/tokenSet.js';
 import { keyDigest, redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 
@@ -42,19 +39,4 @@ function normalisedUrl(issuer: string): string {
   } catch {
     return issuer;
   }
-}
-
-/**
- * When the provider issued the session's current tokens, epoch seconds, by the provider's clock:
- * the `iat` of the ID token it holds (verified when it was received; renewed by each refresh),
- * kept in the record beside the access token's expiry (or read from the token itself in a record
- * that still holds its tokens), else its login time. Compared with a not-before as Keycloak does
- * (`iat < notBefore` is void).
- */
-export function sessionIssuedAt(auth: Pick<AuthState, 'tokens' | 'loginTime'>): number {
-  return (
-    auth.tokens.issuedAt ??
-    (isTokenSet(auth.tokens) ? issuedAtOf(auth.tokens.idToken) : undefined) ??
-    Math.floor(Date.parse(auth.loginTime) / 1000)
-  );
 }

@@ -1,4 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite, type PGliteOptions, type Transaction } from '@electric-sql/pglite';
 import type { Logger } from '../logger.js';
 import type { Database, Queryable, QueryResult } from './database.js';
@@ -75,7 +77,8 @@ export async function createPgliteDatabase(options: { dataDir: string | undefine
 // memory 710 → 405 MiB (test/bench/pgliteStart.ts). The file name carries PGlite's version. Found
 // from PGlite's own location (node_modules/@electric-sql/pglite/dist/), not this module's: the
 // source, tsc's output and the bundle in dist/ each sit at another depth.
-const SNAPSHOT_DIR = new URL('../../../.cache/board-bff/', import.meta.resolve('@electric-sql/pglite')).pathname;
+// fileURLToPath, not `.pathname`: a checkout under a path with spaces or non-ASCII letters is percent-encoded there.
+const SNAPSHOT_DIR = fileURLToPath(new URL('../../../.cache/board-bff/', import.meta.resolve('@electric-sql/pglite')));
 // PostgreSQL's defaults size shared buffers for a server (128 MB); a demo's board needs far less,
 // and WASM memory once grown is never returned: idle RSS 393 → 294 MiB (same script).
 const SMALL_MEMORY = ['shared_buffers=16MB', 'work_mem=1MB', 'maintenance_work_mem=8MB', 'temp_buffers=1MB'];
@@ -103,7 +106,7 @@ async function initialSnapshot(dir: string): Promise<{ file: string; data: Blob 
 async function saveSnapshot(pglite: PGlite, file: string, log: Logger): Promise<void> {
   try {
     const dump = await pglite.dumpDataDir('gzip');
-    await mkdir(new URL('.', `file://${file}`).pathname, { recursive: true });
+    await mkdir(dirname(file), { recursive: true });
     const partial = `${file}.${process.pid}.partial`;
     await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
     await rename(partial, file);

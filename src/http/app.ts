@@ -21,6 +21,9 @@ import { createSessionGuard } from './sessionGuard.js';
 import { staticHeaders } from './staticHeaders.js';
 import { createWebRouter } from './webRoutes.js';
 
+/** The app as one request listener, and the Express app behind its event-stream fast path. */
+export type App = RequestListener & { express: Express };
+
 /**
  * The HTTP surface, in execution order: request id and access log, metrics, the back-channel
  * endpoint (rate-limited), Keycloak's admin-URL actions and health checks (no cookie, no CORS), the
@@ -29,9 +32,6 @@ import { createWebRouter } from './webRoutes.js';
  * the event stream of a plainly live session is served without Express (see eventStreamRoute.ts);
  * every other case of `GET /api/events` takes the Express route.
  */
-/** The app as one request listener, and the Express app behind its event-stream fast path. */
-export type App = RequestListener & { express: Express };
-
 export function createApp(services: Services): App {
   const { config, log, metrics } = services;
   const csrf = createCsrfGuard(config.allowedOrigins);

@@ -40,8 +40,10 @@ export function createSessionGuard(deps: {
       await deps.revoke([sessionId], 'backchannel_logout');
       return { state: 'revoked', revocation: { reason: 'backchannel_logout', at: new Date().toISOString() } };
     }
-    if (auth.tokens.expiresAt - Date.now() <= deps.skewMs && (await deps.refresh(sessionId)) === 'revoked') {
-      return { state: 'revoked', revocation: { reason: 'provider_session_ended', at: new Date().toISOString() } };
+    if (auth.tokens.expiresAt - Date.now() <= deps.skewMs) {
+      const outcome = await deps.refresh(sessionId);
+      if (outcome === 'revoked') return { state: 'revoked', revocation: { reason: 'provider_session_ended', at: new Date().toISOString() } };
+      if (outcome === 'tokens_lost') return { state: 'revoked', revocation: { reason: 'expired', at: new Date().toISOString() } };
     }
     // The handle (a digest of the id) is computed only by the routes that use it (streams, the
     // sessions list): eagerly it was ~1.5 % of the CPU of every API request (README "Performance").

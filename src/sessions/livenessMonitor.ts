@@ -55,7 +55,7 @@ export function createLivenessMonitor(deps: LivenessDeps): LivenessMonitor {
       return;
     }
     const outcome = await deps.refresh(sessionId, { force: true });
-    if (outcome !== 'revoked' && outcome !== 'gone') await deps.schedule.track(sessionId, nextDue());
+    if (outcome !== 'revoked' && outcome !== 'tokens_lost' && outcome !== 'gone') await deps.schedule.track(sessionId, nextDue());
   };
 
   const round = async (): Promise<number> => {

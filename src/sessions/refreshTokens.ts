@@ -5,6 +5,7 @@ import { describeError, type Logger } from '../logger.js';
 import { redisKeys } from '../storage/keys.js';
 import type { Kv } from '../storage/kv.js';
 import type { RevokeSessions } from './revokeSessions.js';
+import { sessionHandleOf } from './sessionHandle.js';
 import type { SessionStore } from './sessionStore.js';
 import type { Tombstones } from './tombstones.js';
 import { toTokenSet } from './tokenSet.js';
@@ -16,6 +17,8 @@ export type RefreshOutcome =
   | 'refreshed'
   /** The provider refused the grant: the session was revoked (`provider_session_ended`). */
   | 'revoked'
+  /** Its tokens were gone from storage (read, not there): the session was revoked (`expired`). */
+  | 'tokens_lost'
   /** The session no longer exists. */
   | 'gone'
   /** Another request or replica holds the refresh lock right now. */
@@ -55,7 +58,14 @@ export function createRefreshTokens(deps: RefreshDeps): RefreshTokens {
     const { auth } = data;
     if (!force && auth.tokens.expiresAt - Date.now() > deps.skewMs) return 'fresh';
     const tokens = await deps.store.readTokens(sessionId, auth);
-    if (!tokens?.refreshToken) return 'unchanged';
+    if (!tokens) {
+      // Read, and not there (evicted, lost in a failover): the session can no longer be checked with
+      // the provider, so it cannot be kept alive; it ends as its tokens did.
+      deps.log.warn({ session: sessionHandleOf(sessionId) }, 'session record without its tokens; ending the session');
+      await deps.revoke([sessionId], 'expired');
+      return 'tokens_lost';
+    }
+    if (!tokens.refreshToken) return 'unchanged';
 
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {

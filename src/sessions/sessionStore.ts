@@ -4,11 +4,12 @@ import RedisStore from 'connect-redis';
 import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';
 import { HttpError, unavailable } from '../errors.js';
-import { sessionIssuedAt } from '../backchannel/notBefore.js';
 import type { Kv } from '../storage/kv.js';
 import type { AuthState } from './authState.js';
 import type { TokenSet } from './tokenSet.js';
-import { createSessionTokens, isTokenSet, type SessionTokens } from './sessionTokens.js';
+import { sessionIssuedAt } from './sessionIssuedAt.js';
+import { createSessionTokens, type SessionTokens } from './sessionTokens.js';
+import { isTokenSet } from './tokenSet.js';
 import type { Tombstones } from './tombstones.js';
 
 type Callback<T = void> = (err?: unknown, value?: T | null) => void;
@@ -62,8 +63,8 @@ function renewalSlackMs(idleMs: number): number {
  *    (the caller revokes the old session when it was live), and a failed TTL renewal is ignored;
  *  - the idle timeout is renewed only when due (see `IdleTimeout`);
  *  - the tokens live under a key of their own (SessionTokens): a record written with a full
- *    TokenSet stores the tokens beside it, in the same round trip and before the re-check, and
- *    keeps only their times; they are renewed and deleted with the record.
+ *    TokenSet stores the tokens first, until the session's absolute end, and keeps only their
+ *    times; they are deleted with the record.
  * It never emits 'disconnect': express-session would then treat every request as having no session
  * (a sign-out while Redis is away); a failed read is a 503 instead.
  */
@@ -115,7 +116,6 @@ export class SessionStore extends Store {
    */
   override touch(sessionId: string, data: SessionData, callback?: Callback): void {
     if (data.revoked || (data as { [RENEWAL_NOT_DUE]?: true })[RENEWAL_NOT_DUE] || !this.#inner.touch) return void callback?.();
-    this.#tokens.renew(sessionId, this.#ttlMs).catch(() => undefined);
     this.#inner.touch(sessionId, this.#withIdleExpiry(data), () => callback?.());
   }
 
@@ -171,12 +171,17 @@ export class SessionStore extends Store {
     if (data.revoked) return 'revoked';
     const tokens = data.auth?.tokens;
     const record = tokens ? { ...data, auth: { ...data.auth, tokens: { expiresAt: tokens.expiresAt, issuedAt: tokens.issuedAt } } } : data;
-    await Promise.all([
-      tokens && isTokenSet(tokens) ? this.#tokens.put(sessionId, tokens, this.#ttlMs) : undefined,
-      new Promise<void>((resolve, reject) =>
-        this.#inner.set(sessionId, this.#withIdleExpiry(record as SessionData), (err) => (err ? reject(asUnavailable(err)) : resolve())),
-      ),
-    ]);
+    // Tokens first, and only then the record: a record never stands beside older tokens than the
+    // times it carries (a failed token write leaves the previous record, whose times match them).
+    // They live until the absolute end, not the idle TTL, so no renewal can leave a record without them.
+    if (tokens && isTokenSet(tokens)) {
+      await this.#tokens.put(sessionId, tokens, Math.max(data.auth!.absoluteExpiresAt - Date.now(), 0) + this.#idle.slackMs).catch((err: unknown) => {
+        throw asUnavailable(err);
+      });
+    }
+    await new Promise<void>((resolve, reject) =>
+      this.#inner.set(sessionId, this.#withIdleExpiry(record as SessionData), (err) => (err ? reject(asUnavailable(err)) : resolve())),
+    );
     if (!(await this.#tombstones.get(sessionId))) return 'written';
     await this.remove(sessionId);
     return 'revoked';
@@ -184,11 +189,6 @@ export class SessionStore extends Store {
 
   remove(sessionId: string): Promise<void> {
     return new Promise((resolve, reject) => this.destroy(sessionId, (err) => (err ? reject(err) : resolve())));
-  }
-
-  /** How long a record (and its tokens) lives from a write or renewal. */
-  get #ttlMs(): number {
-    return this.#idle.idleMs + this.#idle.slackMs;
   }
 
   /**

@@ -1,19 +1,17 @@
 import type { Kv } from '../storage/kv.js';
 import { redisKeys } from '../storage/keys.js';
-import type { TokenSet, TokenTimes } from './tokenSet.js';
+import type { TokenSet } from './tokenSet.js';
 
 /**
  * A session's tokens (access, refresh and ID token: ~4 KB from Keycloak), under a key of their own
  * beside the session record, `<prefix>tok:<sessionId>`. Every request parses and twice hashes the record
  * (express-session's change detection), and only token refresh, RP-initiated logout and the
  * liveness check need the tokens, so the record keeps just their times (README "Performance").
- * The key follows the record: written in the same round trip, renewed with it, deleted with it (SessionStore).
+ * Written just before the record, kept until the session's absolute end (so they never expire before a record that can still be used, whatever becomes of its idle renewals), deleted with it (SessionStore).
  */
 export interface SessionTokens {
   get(sessionId: string): Promise<TokenSet | null>;
   put(sessionId: string, tokens: TokenSet, ttlMs: number): Promise<void>;
-  /** Sets the TTL of tokens that exist (never creates the key). */
-  renew(sessionId: string, ttlMs: number): Promise<void>;
   remove(sessionId: string): Promise<void>;
 }
 
@@ -28,14 +26,6 @@ export function createSessionTokens(kv: Kv, prefix: string): SessionTokens {
       const { accessToken, refreshToken, idToken, expiresAt, issuedAt } = tokens;
       await kv.set(key(sessionId), JSON.stringify({ accessToken, refreshToken, idToken, expiresAt, issuedAt }), ttlMs);
     },
-    async renew(sessionId, ttlMs) {
-      await kv.expire(key(sessionId), ttlMs);
-    },
     remove: (sessionId) => kv.del(key(sessionId)),
   };
-}
-
-/** True for a full token set; false for the times a record keeps. */
-export function isTokenSet(tokens: TokenTimes | TokenSet): tokens is TokenSet {
-  return typeof (tokens as Partial<TokenSet>).accessToken === 'string';
 }

@@ -31,11 +31,16 @@ export function toTokenSet(response: TokenEndpointResponse & Pick<TokenEndpointR
     refreshToken: response.refresh_token ?? previous?.refreshToken,
     idToken,
     expiresAt: Date.now() + (response.expires_in ?? DEFAULT_EXPIRES_IN_SECONDS) * 1000,
-    issuedAt: issuedAtOf(idToken),
+    // The ID token's claims as openid-client validated them; a refresh without a new ID token keeps the old one's.
+    issuedAt: response.claims()?.iat ?? previous?.issuedAt ?? issuedAtOf(idToken),
   };
 }
 
-/** The `iat` of an ID token we hold (verified when it was received), epoch seconds; undefined if it has none. */
+/**
+ * The `iat` of an ID token we hold, epoch seconds, or undefined if it has none: read without a
+ * signature check, which is sound only for tokens openid-client validated when we received them
+ * (OpenID Connect Core §3.1.3.7), never for a token from a request.
+ */
 export function issuedAtOf(idToken: string): number | undefined {
   try {
     const { iat } = decodeJwt(idToken);
@@ -43,4 +48,9 @@ export function issuedAtOf(idToken: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** True for a full token set; false for the times a record keeps. */
+export function isTokenSet(tokens: TokenTimes | TokenSet): tokens is TokenSet {
+  return typeof (tokens as Partial<TokenSet>).accessToken === 'string';
 }

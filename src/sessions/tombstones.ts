@@ -4,9 +4,12 @@ import type { Revocation } from './revocation.js';
 
 /**
  * What remains of a revoked session: the reason, under the app's session id (never the provider's
- * `sid`, which a later login may reuse), kept as long as the cookie could still be presented.
+ * `sid`, which a later login may reuse), kept as long as the cookie could still be presented. The
+ * first revocation's reason stays: a later one (a liveness check finding the record gone, a retry)
+ * never rewrites the `backchannel_logout` that `/api/session-status` reports.
  */
 export interface Tombstones {
+  /** Writes the tombstone unless one stands already (SET NX). */
   put(sessionId: string, revocation: Revocation, ttlMs: number): Promise<void>;
   get(sessionId: string): Promise<Revocation | null>;
 }
@@ -15,7 +18,7 @@ export function createTombstones(kv: Kv, prefix: string): Tombstones {
   const key = redisKeys(prefix).tombstone;
   return {
     async put(sessionId, revocation, ttlMs) {
-      await kv.set(key(sessionId), JSON.stringify(revocation), ttlMs);
+      await kv.set(key(sessionId), JSON.stringify(revocation), ttlMs, true);
     },
     async get(sessionId) {
       const raw = await kv.get(key(sessionId));

@@ -8,8 +8,6 @@ export interface Kv {
   /** SET with a TTL; with `onlyIfAbsent` it is SET NX and answers whether it wrote. */
   set(key: string, value: string, ttlMs: number, onlyIfAbsent?: boolean): Promise<boolean>;
   del(key: string): Promise<void>;
-  /** Sets a new TTL on a key that exists (PEXPIRE); answers whether it existed. Never creates one. */
-  expire(key: string, ttlMs: number): Promise<boolean>;
   /** Deletes the key only if it still holds `value` (lock release). */
   delIfValue(key: string, value: string): Promise<boolean>;
   /**

@@ -47,11 +47,6 @@ export function createMemoryKv(now: () => number = Date.now): Kv & { size(): num
     async del(key) {
       entries.delete(key);
     },
-    async expire(key, ttlMs) {
-      const entry = live(key);
-      if (entry) entry.expiresAt = now() + ttlMs;
-      return entry !== undefined;
-    },
     async delIfValue(key, value) {
       if (live(key)?.value !== value) return false;
       entries.delete(key);

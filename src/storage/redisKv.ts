@@ -44,7 +44,6 @@ export function createRedisKv(redis: RedisConnection): Kv {
     async del(key) {
       await client.del(key);
     },
-    expire: async (key, ttlMs) => (await client.pexpire(key, Math.max(1, Math.ceil(ttlMs)))) === 1,
     async delIfValue(key, value) {
       return (await client.bffDelIfValue(key, value)) === 1;
     },

@@ -1,7 +1,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SECRET } from '../../dev/oidcProvider.js';
-import { sessionIssuedAt } from '../../src/backchannel/notBefore.js';
+import { sessionIssuedAt } from '../../src/sessions/sessionIssuedAt.js';
 import { sessionHandleOf } from '../../src/sessions/sessionHandle.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';

@@ -1,4 +1,7 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisKeys } from '../../src/storage/keys.js';
+import { redisUrlForTests } from '../support/sharedRedis.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -55,6 +58,45 @@ describe('token refresh and provider-session liveness', () => {
     expect(await answer.json()).toMatchObject({ error: 'session_revoked', error_description: expect.stringContaining('provider_session_ended') });
     const status = await (await agent.fetch(`${world.apps[0]!.url}/api/session-status`)).json();
     expect(status).toEqual({ authenticated: true, sessionActive: false, reason: 'provider_session_ended' });
+  });
+
+  it('when a record’s tokens are gone from storage (evicted, lost in a failover), then its next refresh ends the session as expired, not kept alive unchecked', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'carol');
+    const sid = sessionIdOf(agent, world.baseUrl);
+    const keys = redisKeys(world.prefix);
+    const redis = new Redis(await redisUrlForTests());
+    try {
+      // The tokens outlive every idle renewal of the record: they are kept until the absolute end.
+      expect(await redis.pttl(keys.sessionTokens(sid))).toBeGreaterThan((await redis.pttl(keys.session(sid))) + 60_000);
+      await redis.del(keys.sessionTokens(sid));
+    } finally {
+      redis.disconnect();
+    }
+    const record = (await store().read(sid))!;
+    record.auth!.tokens.expiresAt = Date.now() + 1000;
+    await store().write(sid, record);
+    const answer = await agent.fetch(`${world.apps[1]!.url}/api/user`);
+    expect(answer.status).toBe(401);
+    expect(await answer.json()).toMatchObject({ error: 'session_revoked' });
+    const status = await (await agent.fetch(`${world.apps[0]!.url}/api/session-status`)).json();
+    expect(status).toEqual({ authenticated: true, sessionActive: false, reason: 'expired' });
+  });
+
+  it('when a session the provider logged out is revoked again (a later check finding it gone), then it still reads backchannel_logout', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'alice');
+    const sid = sessionIdOf(agent, world.baseUrl);
+    const providerSid = (await store().read(sid))!.auth!.providerSid!;
+    const posted = await fetch(`${world.apps[0]!.url}/auth/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: await world.op.signLogoutToken({ sid: providerSid, sub: 'alice' }) }),
+    });
+    expect(posted.status).toBe(200);
+    await world.apps[1]!.services.revoke([sid], 'expired');
+    const status = await (await agent.fetch(`${world.apps[1]!.url}/api/session-status`)).json();
+    expect(status).toEqual({ authenticated: true, sessionActive: false, reason: 'backchannel_logout' });
   });
 });
 

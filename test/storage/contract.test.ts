@@ -89,17 +89,6 @@ describe.each(twins)('storage contract: %s', (_name, make) => {
     expect(await twin.kv.get(k)).toBeNull();
   });
 
-  it('when a key is given a new TTL, then it lives that long; a missing key is not created', async () => {
-    const k = key('expire');
-    await twin.kv.set(k, 'v', 150);
-    expect(await twin.kv.expire(k, 10_000)).toBe(true);
-    await sleep(300);
-    expect(await twin.kv.get(k)).toBe('v');
-    const missing = key('expire-missing');
-    expect(await twin.kv.expire(missing, 10_000)).toBe(false);
-    expect(await twin.kv.get(missing)).toBeNull();
-  });
-
   it('when set-if-absent races, then exactly one writer wins', async () => {
     const k = key('nx');
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => twin.kv.set(k, String(i), 10_000, true)));
