@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, unavailable } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { BackchannelLogout } from './backchannelLogout.js';
@@ -9,19 +9,26 @@ import { InvalidLogoutToken, SigningKeysUnavailable } from './verifyLogoutToken.
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 /**
+ * Answers one back-channel logout on Node's own request and response: resolves once the 200 is
+ * sent, rejects with the HttpError to answer (the error handler serializes it). Mounted as the
+ * Express route's handler and called by the route served before Express (src/http/backchannelRoute.ts).
+ */
+export type BackchannelHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
  * `POST /auth/backchannel-logout` (Back-Channel Logout 1.0 §2.5, §2.8): a form with exactly one
  * `logout_token`; 200 when the token is valid, whether or not a session matched; 400
  * `invalid_request` otherwise; 503 when storage or the issuer's keys are unreachable, which the
  * provider may retry. `Cache-Control: no-store` on every answer. No cookie, CSRF token or CORS.
  */
-export function createBackchannelHandler(deps: { logout: BackchannelLogout; metrics: Metrics }): RequestHandler {
+export function createBackchannelHandler(deps: { logout: BackchannelLogout; metrics: Metrics }): BackchannelHandler {
   const invalid = (description: string) => new HttpError(400, 'invalid_request', description);
 
   const count = (result: string) => deps.metrics.backchannel.inc({ result });
 
   return async (req, res) => {
-    // Cache-Control: no-store is set where the route is mounted (app.ts); Pragma for HTTP/1.0 caches (§2.8).
-    res.set('Pragma', 'no-cache');
+    // Cache-Control: no-store is set where the route is mounted; Pragma for HTTP/1.0 caches (§2.8).
+    res.setHeader('Pragma', 'no-cache');
     let tokens: string[];
     try {
       tokens = (await readForm(req, BODY_LIMIT_BYTES)).getAll('logout_token');
@@ -36,7 +43,8 @@ export function createBackchannelHandler(deps: { logout: BackchannelLogout; metr
     try {
       const { revoked } = await deps.logout(tokens[0]!);
       count(revoked > 0 ? 'revoked' : 'no_session');
-      res.status(200).end();
+      res.statusCode = 200;
+      res.end();
     } catch (err) {
       if (err instanceof InvalidLogoutToken) {
         count('invalid');

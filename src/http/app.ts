@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import proxyaddr from 'proxy-addr';
 import { createAuditRouter } from '../audit/auditRoutes.js';
 import { createAuthRouter } from '../auth/authRoutes.js';
 import { createBoardRouter } from '../board/boardRoutes.js';
@@ -10,18 +11,19 @@ import { createAdminActionHandler } from '../backchannel/adminActionHandler.js';
 import { createBackchannelHandler } from '../backchannel/backchannelHandler.js';
 import type { Services } from '../services.js';
 import { createAccountRouter } from './accountRoutes.js';
+import { BACKCHANNEL_PATH, createBackchannelRoute } from './backchannelRoute.js';
 import { createBrowserSession } from './browserSession.js';
 import { createCsrfGuard } from './csrf.js';
-import { createErrorHandler } from './errorHandler.js';
+import { createErrorHandler, createErrorResponder } from './errorHandler.js';
 import { createHealthRouter } from './healthRoutes.js';
 import { noStore } from './noStore.js';
-import { createRequestLogger, requestIdOf } from './requestLogger.js';
-import { createRequestMetrics } from './requestMetrics.js';
+import { createAccessLog, createRequestLogger, requestIdOf } from './requestLogger.js';
+import { createRequestMetrics, createRequestTimer } from './requestMetrics.js';
 import { createSessionGuard } from './sessionGuard.js';
 import { staticHeaders } from './staticHeaders.js';
 import { createWebRouter } from './webRoutes.js';
 
-/** The app as one request listener, and the Express app behind its event-stream fast path. */
+/** The app as one request listener, and the Express app behind its fast paths. */
 export type App = RequestListener & { express: Express };
 
 /**
@@ -29,8 +31,10 @@ export type App = RequestListener & { express: Express };
  * endpoint (rate-limited), Keycloak's admin-URL actions and health checks (no cookie, no CORS), the
  * sign-in rate limits, `no-store` plus CORS and the session for the browser routes, the event
  * stream, security headers, the other routes, 404 and the one error handler. In front of it all,
- * the event stream of a plainly live session is served without Express (see eventStreamRoute.ts);
- * every other case of `GET /api/events` takes the Express route.
+ * two routes are served without Express: `POST /auth/backchannel-logout` (backchannelRoute.ts, the
+ * same pieces as its Express route; other methods and spellings take the Express route) and the
+ * event stream of a plainly live session (eventStreamRoute.ts; every other case of
+ * `GET /api/events` takes the Express route).
  */
 export function createApp(services: Services): App {
   const { config, log, metrics } = services;
@@ -47,13 +51,16 @@ export function createApp(services: Services): App {
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
 
+  const backchannel = createBackchannelHandler({ logout: services.backchannelLogout, metrics });
+
   app.use(createRequestLogger(log));
   app.use(createRequestMetrics(metrics));
   // Machine-to-machine endpoints first: no browser reads their answers, so no security headers;
-  // the provider's logout POSTs then skip every layer they do not need.
+  // the provider's logout POSTs then skip every layer they do not need. (The plain case of this
+  // route is served before Express, by backchannelRoute below, with these same pieces.)
   app
-    .route('/auth/backchannel-logout')
-    .post(noStore, services.rateLimits.backchannel, createBackchannelHandler({ logout: services.backchannelLogout, metrics }))
+    .route(BACKCHANNEL_PATH)
+    .post(noStore, services.rateLimits.backchannel, backchannel)
     .all(onlyPost('POST a logout_token'));
   for (const [action, kind] of [['k_logout', 'LOGOUT'], ['k_push_not_before', 'PUSH_NOT_BEFORE']] as const) {
     app
@@ -114,7 +121,17 @@ export function createApp(services: Services): App {
     allowedOrigins,
     requestIdOf,
   });
-  const listener: RequestListener = (req, res) => eventStream(req, res, () => app(req, res));
+  const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+  const backchannelRoute = createBackchannelRoute({
+    accessLog: createAccessLog(log),
+    timeRequest: createRequestTimer(metrics),
+    limit: services.rateLimits.backchannelGate,
+    handle: backchannel,
+    respondError: createErrorResponder(log),
+    // What Express's req.ip getter returns.
+    clientIp: (req) => proxyaddr(req, trust),
+  });
+  const listener: RequestListener = (req, res) => backchannelRoute(req, res, () => eventStream(req, res, () => app(req, res)));
   return Object.assign(listener, { express: app });
 }
 

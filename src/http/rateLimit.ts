@@ -1,5 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import { BlockList, isIPv4 } from 'node:net';
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitSettings } from '../config/rateLimitConfig.js';
 import { describeError, type Logger } from '../logger.js';
@@ -19,9 +20,16 @@ export interface RateLimits {
    * logout token through.
    */
   backchannel: RequestHandler;
+  /**
+   * The `backchannel` limit itself, on Node's own response, for the endpoint served before Express
+   * (src/http/backchannelRoute.ts; the middleware above wraps it): `ip` is the client's address as
+   * Express's `req.ip` gives it (TRUST_PROXY applied). Resolves to let the request through, rejects
+   * with the 429.
+   */
+  backchannelGate: (ip: string | undefined, res: ServerResponse) => Promise<void>;
 }
 
-type Route = keyof RateLimits;
+type Route = Exclude<keyof RateLimits, 'backchannelGate'>;
 
 /**
  * Fixed-window request limits per client address (`req.ip`, so `TRUST_PROXY` decides which address
@@ -81,7 +89,7 @@ export function createRateLimits(deps: {
     if (points === 0) return (_req, _res, next) => next();
     const limiter = limiterFor(route, points);
     return async (req, _res, next) => {
-      const address = clientAddress(req);
+      const address = clientAddress(req.ip);
       if (exempt(address)) return next();
       try {
         await limiter.consume(address);
@@ -98,12 +106,12 @@ export function createRateLimits(deps: {
   // Keycloak sends logout tokens in bursts (a realm-wide sign-out) from addresses an operator may not
   // know (node SNAT, a proxy hop), and never retries: only refused tokens count, so the limit bites
   // an address that sends garbage and never the provider's valid tokens.
-  const refusedOnly = (route: Route, points: number, exempt: (address: string) => boolean): RequestHandler => {
-    if (points === 0) return (_req, _res, next) => next();
+  const refusedOnly = (route: Route, points: number, exempt: (address: string) => boolean): RateLimits['backchannelGate'] => {
+    if (points === 0) return async () => undefined;
     const limiter = limiterFor(route, points);
-    return async (req, res, next) => {
-      const address = clientAddress(req);
-      if (exempt(address)) return next();
+    return async (ip, res) => {
+      const address = clientAddress(ip);
+      if (exempt(address)) return;
       let spent: RateLimiterRes | null = null;
       try {
         spent = await limiter.get(address);
@@ -117,19 +125,23 @@ export function createRateLimits(deps: {
           deps.log.warn({ route, err: describeError(err) }, 'rate limiter could not count a refused request');
         });
       });
-      next();
     };
   };
 
+  const backchannelGate = refusedOnly('backchannel', settings.backchannel, isProvider);
   return {
     login: handler('login', settings.login, false),
     callback: handler('callback', settings.callback, false),
-    backchannel: refusedOnly('backchannel', settings.backchannel, isProvider),
+    backchannel: async (req, res, next) => {
+      await backchannelGate(req.ip, res);
+      next();
+    },
+    backchannelGate,
   };
 }
 
 /** `::ffff:10.0.0.1` and `10.0.0.1` are one client, and match an IPv4 allow-list entry. */
-function clientAddress(req: Request): string {
-  const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+function clientAddress(ip: string | undefined): string {
+  const address = ip ?? 'unknown';
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }

@@ -1,17 +1,31 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Metrics } from './metrics.js';
 
-/** Observes each request's duration once it is answered, labelled by method, matched route and status. */
-export function createRequestMetrics(metrics: Metrics): RequestHandler {
-  return (req, res, next) => {
+/**
+ * Observes one request's duration once it is answered, labelled by method, `route()` (read then)
+ * and status: on Node's own request and response, for the Express middleware below and for a
+ * route served before Express (src/http/backchannelRoute.ts).
+ */
+export type RequestTimer = (req: IncomingMessage, res: ServerResponse, route: () => string) => void;
+
+export function createRequestTimer(metrics: Metrics): RequestTimer {
+  return (req, res, route) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       metrics.httpDuration.observe(
-        { method: req.method, route: `${req.baseUrl}${route}`, status: String(res.statusCode) },
+        { method: req.method, route: route(), status: String(res.statusCode) },
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     });
+  };
+}
+
+/** The request timer as Express middleware, labelled by the matched route (`unmatched` for none). */
+export function createRequestMetrics(metrics: Metrics): RequestHandler {
+  const time = createRequestTimer(metrics);
+  return (req, res, next) => {
+    time(req, res, () => `${req.baseUrl}${(req.route as { path?: string } | undefined)?.path ?? 'unmatched'}`);
     next();
   };
 }
