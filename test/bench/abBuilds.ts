@@ -26,6 +26,7 @@ import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { cpuMsOf } from './replicas.js';
 import { seedSessions } from './seedSessions.js';
 import { postLinesScript, runWrk } from './wrk.js';
+import { median } from './stats.js';
 
 const [dirA, dirB, roundsArg = '3', secondsArg = '3'] = process.argv.slice(2);
 if (!dirA || !dirB) throw new Error('usage: abBuilds.ts <dirA> <dirB> [rounds] [seconds]');
@@ -95,7 +96,6 @@ try {
       b.backchannel.push(await backchannel(b, await tokenFile()));
     }
   }
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
   console.table(builds.map((b) => ({
     build: b.dir,
     'GET /api/user CPU µs': Math.round(median(b.user.map((x) => x[0]!))),

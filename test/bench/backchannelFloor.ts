@@ -17,7 +17,8 @@ import express from 'express';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { CLIENT_ID, startDevProvider } from '../../dev/oidcProvider.js';
 import { readForm } from '../../src/backchannel/readForm.js';
-import { postLinesScript, runWrk } from './wrk.js';
+import { median } from './stats.js';
+import { alternatingRounds, postLinesScript } from './wrk.js';
 
 const [roundsArg = '3', secondsArg = '3'] = process.argv.slice(2);
 const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
@@ -54,23 +55,12 @@ const servers = await Promise.all(
   Object.entries(variants).map(async ([name, listener]) => {
     const server = createServer(listener);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { name, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, rps: [] as number[], cpu: [] as number[] };
+    return { name, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
   }),
 );
 const script = postLinesScript('/auth/backchannel-logout', 'logout_token', file);
-for (const s of servers) await runWrk({ url: s.url, seconds: 1, connections: 32, script });
-for (let r = 0; r < Number(roundsArg); r++) {
-  for (const s of r % 2 ? [...servers].reverse() : servers) {
-    const before = process.cpuUsage();
-    const run = await runWrk({ url: s.url, seconds: Number(secondsArg), connections: 32, script });
-    const used = process.cpuUsage(before);
-    if (run.non2xx > 0) throw new Error(`${s.name}: ${run.non2xx} non-2xx answers`);
-    s.rps.push(run.requestsPerSecond);
-    s.cpu.push((used.user + used.system) / run.requests);
-  }
-}
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-console.table(servers.map((s) => ({ variant: s.name, 'tokens/s': median(s.rps), 'CPU µs/token': Math.round(median(s.cpu)) })));
+const results = await alternatingRounds(servers.map((s) => ({ url: s.url, connections: 32, script })), Number(roundsArg), Number(secondsArg));
+console.table(servers.map((s, i) => ({ variant: s.name, 'tokens/s': median(results[i]!.rps), 'CPU µs/token': Math.round(median(results[i]!.cpu)) })));
 for (const s of servers) s.server.close();
 await op.close();
 process.exit(0);

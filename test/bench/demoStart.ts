@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/ports.js';
+import { median } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const options = Object.fromEntries(process.argv.slice(2).map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]));
@@ -36,7 +37,6 @@ for (let round = 0; round < rounds; round++) {
     console.log(JSON.stringify({ variant: variant.name, round, ...sample }));
   }
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const rows: Record<string, Record<string, number>> = {};
 for (const [name, samples] of results) {
   rows[name] = {

@@ -25,7 +25,8 @@ import { pinoHttp } from 'pino-http';
 import { createLogger } from '../../src/logger.js';
 import { readForm } from '../../src/backchannel/readForm.js';
 import { createRequestLogger, requestIdOf } from '../../src/http/requestLogger.js';
-import { runWrk } from './wrk.js';
+import { median } from './stats.js';
+import { alternatingRounds } from './wrk.js';
 
 const [roundsArg = '5', secondsArg = '3', connectionsArg = '32'] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -126,37 +127,21 @@ add('log: pino-http', 'log', 'library', (app) => {
   app.get(USER_PATH, answerUser);
 }, { path: USER_PATH });
 
-const servers = await Promise.all(
+const listening = await Promise.all(
   variants.map(async (variant) => {
     const server = createServer(variant.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${variant.wrk.path}`;
-    return { variant, server, url, cpu: [] as number[], rps: [] as number[] };
+    return { variant, server, url };
   }),
 );
+const measured = await alternatingRounds(
+  listening.map((s) => ({ url: s.url, connections, ...(s.variant.wrk.script ? { script: s.variant.wrk.script } : {}) })),
+  rounds,
+  seconds,
+);
+const servers = listening.map((s, i) => ({ ...s, ...measured[i]! }));
 
-const measure = async (entry: (typeof servers)[number], runSeconds: number) => {
-  const before = process.cpuUsage();
-  const run = await runWrk({ url: entry.url, seconds: runSeconds, connections, ...(entry.variant.wrk.script ? { script: entry.variant.wrk.script } : {}) });
-  const used = process.cpuUsage(before);
-  if (run.non2xx > 0 || !(run.requests > 0)) throw new Error(`${entry.variant.name}: ${run.non2xx} non-2xx of ${run.requests} requests`);
-  return { cpuMicros: (used.user + used.system) / run.requests, rps: run.requestsPerSecond };
-};
-
-for (const entry of servers) await measure(entry, 1); // warm-up: JIT, pools
-for (let round = 0; round < rounds; round++) {
-  for (const entry of round % 2 ? [...servers].reverse() : servers) {
-    const { cpuMicros, rps } = await measure(entry, seconds);
-    entry.cpu.push(cpuMicros);
-    entry.rps.push(rps);
-  }
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const floorOf = (group: Variant['group']) => servers.find((s) => s.variant.group === group && s.variant.side === 'floor')!;
 

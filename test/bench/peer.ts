@@ -26,6 +26,7 @@ import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { UserAgent } from '../support/userAgent.js';
 import { cpuMsOf, startReplica } from './replicas.js';
 import { postLinesScript, runWrk, type WrkResult } from './wrk.js';
+import { median } from './stats.js';
 
 const [roundsArg = '3', secondsArg = '5', tokensArg = '15000'] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -210,11 +211,6 @@ function perRequest(calls: Record<string, number>, result: WrkResult): Record<st
   return Object.fromEntries(Object.entries(calls).map(([name, n]) => [name, n / result.requests]));
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgliteDatabase } from '../../src/db/pgliteDatabase.js';
 import { createLogger } from '../../src/logger.js';
+import { median } from './stats.js';
 
 const mode = process.argv[2];
 if (mode === 'default' || mode === 'app') {
@@ -36,7 +37,6 @@ const run = async (which: string) =>
 await run('app'); // makes the snapshot if there is none yet (the first start of an install)
 const results: Record<string, Record<string, number>[]> = { default: [], app: [] };
 for (let r = 0; r < rounds; r++) for (const which of r % 2 ? ['app', 'default'] : ['default', 'app']) results[which]!.push(await run(which));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 console.table(
   Object.entries(results).map(([which, runs]) => ({
     start: which === 'default' ? 'PGlite defaults (initdb each start)' : 'snapshot + small memory settings',

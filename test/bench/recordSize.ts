@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { tokenSet } from './seedSessions.js';
+import { median } from './stats.js';
 
 const [roundsArg = '5', iterationsArg = '20000'] = process.argv.slice(2);
 const now = Date.now();
@@ -47,5 +48,4 @@ for (let round = 0; round < Number(roundsArg); round++) {
     v.cpu.push((used.user + used.system) / iterations);
   }
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 console.table(variants.map((v) => ({ record: v.name, bytes: v.json.length, 'CPU µs per request': Number(median(v.cpu).toFixed(1)) })));

@@ -17,7 +17,8 @@ import { Redis } from 'ioredis';
 import '../../src/sessions/authState.js';
 import { redisUrlForTests } from '../support/sharedRedis.js';
 import { seedSessions } from './seedSessions.js';
-import { runWrk } from './wrk.js';
+import { median } from './stats.js';
+import { alternatingRounds } from './wrk.js';
 
 const [roundsArg = '3', secondsArg = '3'] = process.argv.slice(2);
 const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
@@ -47,24 +48,17 @@ const servers = await Promise.all(
   Object.entries(variants).map(async ([name, app]) => {
     const server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { name, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/user`, rps: [] as number[], cpu: [] as number[] };
+    return { name, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/user` };
   }),
 );
 const check = await fetch(servers[1]!.url, { headers: { cookie: seeded!.cookie } });
 if (check.status !== 200) throw new Error(`the session variant answered ${check.status}`);
-for (const s of servers) await runWrk({ url: s.url, seconds: 1, connections: 50, headers: { cookie: seeded!.cookie } });
-for (let r = 0; r < Number(roundsArg); r++) {
-  for (const s of r % 2 ? [...servers].reverse() : servers) {
-    const before = process.cpuUsage();
-    const run = await runWrk({ url: s.url, seconds: Number(secondsArg), connections: 50, headers: { cookie: seeded!.cookie } });
-    const used = process.cpuUsage(before);
-    if (run.non2xx > 0) throw new Error(`${s.name}: ${run.non2xx} non-2xx answers`);
-    s.rps.push(run.requestsPerSecond);
-    s.cpu.push((used.user + used.system) / run.requests);
-  }
-}
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-console.table(servers.map((s) => ({ variant: s.name, 'req/s': median(s.rps), 'CPU µs/request': Math.round(median(s.cpu)) })));
+const results = await alternatingRounds(
+  servers.map((s) => ({ url: s.url, connections: 50, headers: { cookie: seeded!.cookie } })),
+  Number(roundsArg),
+  Number(secondsArg),
+);
+console.table(servers.map((s, i) => ({ variant: s.name, 'req/s': median(results[i]!.rps), 'CPU µs/request': Math.round(median(results[i]!.cpu)) })));
 for (const s of servers) s.server.close();
 await redis.del(`${prefix}sess:${seeded!.sid}`);
 redis.disconnect();

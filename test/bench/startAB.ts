@@ -18,6 +18,7 @@ import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvid
 import { freePort } from '../support/ports.js';
 import { redisUrlForTests } from '../support/sharedRedis.js';
 import { createPostgresDatabase } from '../support/postgresDatabase.js';
+import { median } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GC_HOOK = fileURLToPath(new URL('./gcOnSignal.mjs', import.meta.url));
@@ -59,7 +60,6 @@ for (let round = 0; round < rounds; round++) {
   for (const variant of order) results.get(variant.label)!.push(await startOnce(variant.args));
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const first = results.get(variants[0]!.label)!;
 console.table(
   [...results].map(([label, samples]) => ({

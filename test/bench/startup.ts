@@ -10,6 +10,7 @@ import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvid
 import { redisUrlForTests } from '../support/sharedRedis.js';
 import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { startReplica } from './replicas.js';
+import { median } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
@@ -44,7 +45,3 @@ await op.close();
 await database.drop();
 process.exit(0);
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}

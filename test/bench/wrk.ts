@@ -68,3 +68,33 @@ request = function()
   return wrk.format("POST", "${path}", { ["Content-Type"] = "application/x-www-form-urlencoded" }, "${field}=" .. line)
 end
 `;
+
+/** One wrk load: everything but the duration. */
+export type WrkLoad = Omit<Parameters<typeof runWrk>[0], 'seconds'>;
+
+/**
+ * Servers living in this process, loaded by wrk one after another in alternating rounds (every
+ * other round in reverse order, after a 1 s warm-up of each): per load, each round's CPU µs this
+ * process spent per request and its req/s. Throws on any non-2xx answer, so a broken variant
+ * cannot pass for a fast one.
+ */
+export async function alternatingRounds(loads: readonly WrkLoad[], rounds: number, seconds: number): Promise<{ cpu: number[]; rps: number[] }[]> {
+  const measure = async (load: WrkLoad, runSeconds: number) => {
+    const before = process.cpuUsage();
+    const run = await runWrk({ ...load, seconds: runSeconds });
+    const used = process.cpuUsage(before);
+    if (run.non2xx > 0 || !(run.requests > 0)) throw new Error(`${load.url}: ${run.non2xx} non-2xx of ${run.requests} requests`);
+    return { cpu: (used.user + used.system) / run.requests, rps: run.requestsPerSecond };
+  };
+  const results = loads.map(() => ({ cpu: [] as number[], rps: [] as number[] }));
+  for (const load of loads) await measure(load, 1);
+  const order = loads.map((_, i) => i);
+  for (let round = 0; round < rounds; round++) {
+    for (const i of round % 2 ? [...order].reverse() : order) {
+      const { cpu, rps } = await measure(loads[i]!, seconds);
+      results[i]!.cpu.push(cpu);
+      results[i]!.rps.push(rps);
+    }
+  }
+  return results;
+}
