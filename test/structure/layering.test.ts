@@ -16,8 +16,17 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
+/**
+ * Every module a file loads: static `import … from` / `export … from`, bare `import '…'`, and
+ * dynamic `import('…')` (a lazily loaded module is as much a dependency as a static one).
+ */
 function importsOf(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map((m) => m[1]!);
+  const source = readFileSync(file, 'utf8');
+  return [
+    ...source.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm),
+    ...source.matchAll(/^\s*import\s+'([^']+)'/gm),
+    ...source.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+  ].map((m) => m[1]!);
 }
 
 describe('layering', () => {
@@ -33,6 +42,10 @@ describe('layering', () => {
         .map((specifier) => `${relative(SRC, file)} imports ${specifier}`),
     );
     expect(offending).toEqual([]);
+  });
+
+  it('when a module is loaded lazily, then the layering check sees that import too', () => {
+    expect(importsOf(join(SRC, 'db/database.ts'))).toEqual(expect.arrayContaining(['./pgDatabase.js', './pgliteDatabase.js']));
   });
 
   it('when src/errors.ts is read, then it imports nothing (every layer may depend on it)', () => {
