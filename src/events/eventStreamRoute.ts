@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Router, type RequestHandler } from 'express';
-import type { LiveSessionLookup } from '../http/liveSession.js';
+import type { LiveSessionLookup } from '../sessions/liveSession.js';
 import { detachSession, liveSessionOf } from '../sessions/requestSession.js';
 import type { SseHub } from './sseHub.js';
 
 export interface EventStreamRouteDeps {
-  /** The session as express-session and the session guard would find it (src/http/liveSession.ts). */
+  /** The session as express-session and the session guard would find it (src/sessions/liveSession.ts). */
   liveSession: LiveSessionLookup;
   hub: SseHub;
   /** Origins the CORS policy of the other `/api` routes allows, with credentials. */

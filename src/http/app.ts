@@ -10,6 +10,7 @@ import { createEventStreamRoute, createEventStreamRouter } from '../events/event
 import { createAdminActionHandler } from '../backchannel/adminActionHandler.js';
 import { createBackchannelHandler } from '../backchannel/backchannelHandler.js';
 import type { Services } from '../services.js';
+import { createLiveSessionLookup } from '../sessions/liveSession.js';
 import { createAccountReadRoute } from './accountReadRoute.js';
 import { createAccountRouter } from './accountRoutes.js';
 import { BACKCHANNEL_PATH, createBackchannelRoute } from './backchannelRoute.js';
@@ -17,7 +18,6 @@ import { createBrowserSession } from './browserSession.js';
 import { createCsrfGuard } from './csrf.js';
 import { createErrorHandler, createErrorResponder } from './errorHandler.js';
 import { createHealthRouter } from './healthRoutes.js';
-import { createLiveSessionLookup } from './liveSession.js';
 import { noStore } from './noStore.js';
 import { createAccessLog, createRequestLogger, requestIdOf } from './requestLogger.js';
 import { createRequestMetrics, createRequestTimer } from './requestMetrics.js';
@@ -35,7 +35,7 @@ export type App = RequestListener & { express: Express };
  * stream, security headers, the other routes, 404 and the one error handler. In front of it all,
  * three routes are served without Express: `POST /auth/backchannel-logout` (backchannelRoute.ts, the
  * same pieces as its Express route; other methods and spellings take the Express route), and, for a
- * plainly live session (liveSession.ts: the cookie, the record and the session guard's decision),
+ * plainly live session (sessions/liveSession.ts: the cookie, the record and the session guard's decision),
  * the event stream (eventStreamRoute.ts) and `GET /api/user` / `GET /api/session-status`
  * (accountReadRoute.ts, the Express routes' answer header for header). Every other case of those
  * paths takes the Express route.

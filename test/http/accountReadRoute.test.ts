@@ -101,7 +101,7 @@ describe('GET /api/user and /api/session-status before Express answer as the Exp
     ['an allowed Origin', { origin: 'ALLOWED' }],
     ['a foreign Origin', { origin: 'https://evil.example' }],
   ])('when a live session asks GET /api/user with %s, then both answer 200 with the same bytes, the fast one without Express', async (_case, extra) => {
-    const headers = { ...cookieOf(alice), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v === 'ALLOWED' ? world.baseUrl : v])) };
+    const headers: Record<string, string> = { ...cookieOf(alice), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v === 'ALLOWED' ? world.baseUrl : v])) };
     const answer = await both('/api/user', { headers });
     expect(answer).toMatchObject({ status: 200, express: false });
     expect(JSON.parse(answer.body)).toMatchObject({ user: { id: expect.any(String), roles: expect.any(Array) } });

@@ -3,8 +3,8 @@ import { parse as parseCookies } from 'cookie';
 import { unsign } from 'cookie-signature';
 import type { RequestHandler } from 'express';
 import type { SessionData } from 'express-session';
-import type { RequestSession } from '../sessions/requestSession.js';
-import type { SessionStore } from '../sessions/sessionStore.js';
+import type { RequestSession } from './requestSession.js';
+import type { SessionStore } from './sessionStore.js';
 
 export interface LiveSessionDeps {
   /** The session cookie's name and signing secrets, as express-session uses them. */
