@@ -1,24 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseCookies } from 'cookie';
-import { unsign } from 'cookie-signature';
 import { Router, type RequestHandler } from 'express';
-import type { SessionData } from 'express-session';
-import { detachSession, liveSessionOf, type RequestSession } from '../sessions/requestSession.js';
-import type { SessionStore } from '../sessions/sessionStore.js';
+import type { LiveSessionLookup } from '../sessions/liveSession.js';
+import { detachSession, liveSessionOf } from '../sessions/requestSession.js';
 import type { SseHub } from './sseHub.js';
 
 export interface EventStreamRouteDeps {
-  /** The session cookie's name and signing secrets, as express-session uses them. */
-  cookieName: string;
-  secrets: readonly string[];
-  store: SessionStore;
+  /** The session as express-session and the session guard would find it (src/sessions/liveSession.ts). */
+  liveSession: LiveSessionLookup;
   hub: SseHub;
-  /**
-   * The session guard's `resolveSession`, which decides every other route's "is this session live"
-   * (absolute lifetime, refresh, issuer-wide not-before, …): given `req.session` and `req.sessionID`,
-   * it sets `res.locals.session`.
-   */
-  resolveSession: RequestHandler;
   /** Origins the CORS policy of the other `/api` routes allows, with credentials. */
   allowedOrigins: ReadonlySet<string>;
   /** The id the access log gives this request, sent back as `X-Request-Id` (the HTTP layer's). */
@@ -45,35 +34,22 @@ export type EventStreamRoute = (req: IncomingMessage, res: ServerResponse, fallb
 export function createEventStreamRoute(deps: EventStreamRouteDeps): EventStreamRoute {
   return (req, res, fallback) => {
     if (req.method !== 'GET' || !isEventsPath(req.url)) return fallback();
-    const sessionId = sessionIdOf(req.headers.cookie, deps.cookieName, deps.secrets);
-    if (!sessionId) return fallback();
-    deps.store.get(sessionId, (err, data) => {
-      if (err || !data || (data as SessionData).revoked) return fallback();
-      // The guard reads what express-session sets on a request and answers in res.locals: it gets just
-      // those, so the stream's own request and response objects keep no session and no extra fields.
-      const request = { session: data as SessionData, sessionID: sessionId };
-      const response: { locals: { session?: RequestSession } } = { locals: {} };
-      let settled = false;
-      const decided = (failed?: unknown) => {
-        if (settled) return;
-        settled = true;
-        const session = response.locals.session;
-        if (failed || session?.state !== 'live') return fallback();
-        // What the `cors` middleware answers a simple GET, given to writeHead in one object: headers
-        // set one by one (setHeader) would leave each stream a header dictionary for its life (measured
-        // at 3,000 streams: 6.7 KiB of heap per stream this way, 7.4 KiB with the middleware).
-        const origin = req.headers.origin;
-        const headers: Record<string, string> = { 'X-Request-Id': deps.requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
-        if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
-        const { auth, sessionHandle } = session;
-        deps.hub.open(req, res, { sessionId, sessionHandle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
-          // Thrown before answering (the bus is down): the Express route gives the 503.
-          if (!res.headersSent) fallback();
-          else res.destroy();
-        });
-      };
-      Promise.resolve(deps.resolveSession(request as never, response as never, decided)).catch(decided);
-    });
+    // Only what the stream needs is taken from the session: the stream's own request and response
+    // objects keep no session, no record and no extra fields.
+    deps.liveSession(req, ({ session }) => {
+      // What the `cors` middleware answers a simple GET, given to writeHead in one object: headers
+      // set one by one (setHeader) would leave each stream a header dictionary for its life (measured
+      // at 3,000 streams: 6.7 KiB of heap per stream this way, 7.4 KiB with the middleware).
+      const origin = req.headers.origin;
+      const headers: Record<string, string> = { 'X-Request-Id': deps.requestIdOf(req), Vary: 'Origin', 'Access-Control-Allow-Credentials': 'true' };
+      if (origin !== undefined && deps.allowedOrigins.has(origin)) headers['Access-Control-Allow-Origin'] = origin;
+      const { sessionId, sessionHandle, auth } = session;
+      deps.hub.open(req, res, { sessionId, sessionHandle, issuer: auth.issuer, sub: auth.sub }, headers).catch(() => {
+        // Thrown before answering (the bus is down): the Express route gives the 503.
+        if (!res.headersSent) fallback();
+        else res.destroy();
+      });
+    }, fallback);
   };
 }
 
@@ -103,18 +79,3 @@ function isEventsPath(url: string | undefined): boolean {
   return url === '/api/events' || url?.startsWith('/api/events?') === true;
 }
 
-/**
- * The session id in a signed express-session cookie (`s:<id>.<HMAC>`, URI-encoded) verified against
- * each secret, or undefined. Parsed by the `cookie` package, as express-session does: the first
- * cookie of that name counts.
- */
-function sessionIdOf(header: string | undefined, name: string, secrets: readonly string[]): string | undefined {
-  if (!header) return undefined;
-  const value = parseCookies(header)[name];
-  if (!value?.startsWith('s:')) return undefined;
-  for (const secret of secrets) {
-    const sessionId = unsign(value.slice(2), secret);
-    if (sessionId !== false) return sessionId;
-  }
-  return undefined;
-}

@@ -4,11 +4,25 @@ import type { SessionIndex } from '../sessions/sessionIndex.js';
 import { actorOf, type RevokeSessions } from '../sessions/revokeSessions.js';
 import type { CsrfGuard } from './csrf.js';
 import { HttpError } from '../errors.js';
-import { liveSessionOf, sessionOf } from '../sessions/requestSession.js';
+import { liveSessionOf, sessionOf, type RequestSession } from '../sessions/requestSession.js';
 import type { SessionGuard } from './sessionGuard.js';
 import { sessionHandleOf } from '../sessions/sessionHandle.js';
 
 const MAX_LISTED_SESSIONS = 500;
+
+/** The JSON body of `GET /api/user` for a live session (here and in accountReadRoute.ts, before Express). */
+export function userAnswer(session: LiveRequestSession): { user: LiveRequestSession['auth']['user'] } {
+  return { user: session.auth.user };
+}
+
+/** The JSON body of `GET /api/session-status` (here and, for a live session, in accountReadRoute.ts). */
+export function sessionStatusAnswer(session: RequestSession): { authenticated: boolean; sessionActive: boolean; reason?: string } {
+  if (session.state === 'live') return { authenticated: true, sessionActive: true };
+  if (session.state === 'revoked') return { authenticated: true, sessionActive: false, reason: session.revocation.reason };
+  return { authenticated: false, sessionActive: false };
+}
+
+type LiveRequestSession = Extract<RequestSession, { state: 'live' }>;
 
 /** `GET /api/user`, `GET /api/session-status`, `GET /api/sessions`, `DELETE /api/sessions/:sessionId`. */
 export function createAccountRouter(deps: {
@@ -23,14 +37,11 @@ export function createAccountRouter(deps: {
   const { requireSession } = deps.guard;
 
   router.get('/api/user', requireSession, (_req, res) => {
-    res.json({ user: liveSessionOf(res).auth.user });
+    res.json(userAnswer(liveSessionOf(res)));
   });
 
   router.get('/api/session-status', (_req, res) => {
-    const session = sessionOf(res);
-    if (session.state === 'live') res.json({ authenticated: true, sessionActive: true });
-    else if (session.state === 'revoked') res.json({ authenticated: true, sessionActive: false, reason: session.revocation.reason });
-    else res.json({ authenticated: false, sessionActive: false });
+    res.json(sessionStatusAnswer(sessionOf(res)));
   });
 
   /** The caller's live sessions, or everyone's for a moderator asking `?all=true`. */

@@ -10,6 +10,8 @@ import { createEventStreamRoute, createEventStreamRouter } from '../events/event
 import { createAdminActionHandler } from '../backchannel/adminActionHandler.js';
 import { createBackchannelHandler } from '../backchannel/backchannelHandler.js';
 import type { Services } from '../services.js';
+import { createLiveSessionLookup } from '../sessions/liveSession.js';
+import { createAccountReadRoute } from './accountReadRoute.js';
 import { createAccountRouter } from './accountRoutes.js';
 import { BACKCHANNEL_PATH, createBackchannelRoute } from './backchannelRoute.js';
 import { createBrowserSession } from './browserSession.js';
@@ -31,10 +33,12 @@ export type App = RequestListener & { express: Express };
  * endpoint (rate-limited), Keycloak's admin-URL actions and health checks (no cookie, no CORS), the
  * sign-in rate limits, `no-store` plus CORS and the session for the browser routes, the event
  * stream, security headers, the other routes, 404 and the one error handler. In front of it all,
- * two routes are served without Express: `POST /auth/backchannel-logout` (backchannelRoute.ts, the
- * same pieces as its Express route; other methods and spellings take the Express route) and the
- * event stream of a plainly live session (eventStreamRoute.ts; every other case of
- * `GET /api/events` takes the Express route).
+ * three routes are served without Express: `POST /auth/backchannel-logout` (backchannelRoute.ts, the
+ * same pieces as its Express route; other methods and spellings take the Express route), and, for a
+ * plainly live session (sessions/liveSession.ts: the cookie, the record and the session guard's decision),
+ * the event stream (eventStreamRoute.ts) and `GET /api/user` / `GET /api/session-status`
+ * (accountReadRoute.ts, the Express routes' answer header for header). Every other case of those
+ * paths takes the Express route.
  */
 export function createApp(services: Services): App {
   const { config, log, metrics } = services;
@@ -79,7 +83,8 @@ export function createApp(services: Services): App {
     createBrowserSession({ allowedOrigins, session: config.session, store: services.store, resolveSession: guard.resolveSession }),
   );
   app.use(createEventStreamRouter({ requireSession: guard.requireSession, hub: services.sse }));
-  app.use(staticHeaders(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } })));
+  const securityHeaders = staticHeaders(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(securityHeaders);
 
   app.use(
     createAuthRouter({
@@ -112,26 +117,35 @@ export function createApp(services: Services): App {
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));
 
-  const eventStream = createEventStreamRoute({
+  const liveSession = createLiveSessionLookup({
     cookieName: config.session.cookieName,
     secrets: config.session.secrets,
     store: services.store,
-    hub: services.sse,
     resolveSession: guard.resolveSession,
+  });
+  const eventStream = createEventStreamRoute({ liveSession, hub: services.sse, allowedOrigins, requestIdOf });
+  const accessLog = createAccessLog(log);
+  const timeRequest = createRequestTimer(metrics);
+  const accountRead = createAccountReadRoute({
+    liveSession,
+    store: services.store,
+    accessLog,
+    timeRequest,
     allowedOrigins,
-    requestIdOf,
+    securityHeaders: securityHeaders.headers,
   });
   const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
   const backchannelRoute = createBackchannelRoute({
-    accessLog: createAccessLog(log),
-    timeRequest: createRequestTimer(metrics),
+    accessLog,
+    timeRequest,
     limit: services.rateLimits.backchannelGate,
     handle: backchannel,
     respondError: createErrorResponder(log),
     // What Express's req.ip getter returns.
     clientIp: (req) => proxyaddr(req, trust),
   });
-  const listener: RequestListener = (req, res) => backchannelRoute(req, res, () => eventStream(req, res, () => app(req, res)));
+  const listener: RequestListener = (req, res) =>
+    backchannelRoute(req, res, () => eventStream(req, res, () => accountRead(req, res, () => app(req, res))));
   return Object.assign(listener, { express: app });
 }
 

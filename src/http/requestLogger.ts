@@ -10,9 +10,10 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /**
  * Starts the access log of one request on Node's own request and response, for the Express
  * middleware below and for a route served before Express (src/http/backchannelRoute.ts): sets
- * `X-Request-Id` and returns the id. `path` is the request's path (its quiet paths get no line).
+ * `X-Request-Id` and returns the id. `path` is the request's path (its quiet paths get no line);
+ * `startedMs` the request's arrival (`performance.now()`, ms) when the route took it later (default: now).
  */
-export type AccessLog = (req: IncomingMessage, res: ServerResponse, path: string) => string;
+export type AccessLog = (req: IncomingMessage, res: ServerResponse, path: string, startedMs?: number) => string;
 
 /**
  * Request id (an incoming `X-Request-Id` if it looks like one, else a UUID, echoed back) and one
@@ -25,12 +26,12 @@ export function createAccessLog(log: Logger): AccessLog {
   // Access lines are built from known-safe fields only; skipping the redaction pass (a walk of
   // every line for each redacted path) takes a tenth off the cost of a back-channel logout.
   const accessLog = log.child({}, { redact: [] });
-  return (req, res, path) => {
+  return (req, res, path, startedMs) => {
     const requestId = requestIdOf(req);
     res.setHeader('X-Request-Id', requestId);
     if (QUIET_PATHS.has(path) || !log.isLevelEnabled('info')) return requestId;
     const url = req.url ?? '';
-    const started = performance.now();
+    const started = startedMs ?? performance.now();
     const done = () => {
       res.off('finish', done);
       res.off('close', done);

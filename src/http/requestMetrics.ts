@@ -5,17 +5,18 @@ import type { Metrics } from './metrics.js';
 /**
  * Observes one request's duration once it is answered, labelled by method, `route()` (read then)
  * and status: on Node's own request and response, for the Express middleware below and for a
- * route served before Express (src/http/backchannelRoute.ts).
+ * route served before Express (src/http/backchannelRoute.ts). `startedMs`: the request's arrival
+ * (`performance.now()`, ms) when the route took it later (default: now).
  */
-export type RequestTimer = (req: IncomingMessage, res: ServerResponse, route: () => string) => void;
+export type RequestTimer = (req: IncomingMessage, res: ServerResponse, route: () => string, startedMs?: number) => void;
 
 export function createRequestTimer(metrics: Metrics): RequestTimer {
-  return (req, res, route) => {
-    const started = process.hrtime.bigint();
+  return (req, res, route, startedMs) => {
+    const started = startedMs ?? performance.now();
     res.on('finish', () => {
       metrics.httpDuration.observe(
         { method: req.method, route: route(), status: String(res.statusCode) },
-        Number(process.hrtime.bigint() - started) / 1e9,
+        (performance.now() - started) / 1000,
       );
     });
   };
