@@ -67,13 +67,26 @@ export function createRateLimits(deps: {
   const limiterFor = (route: Route, points: number) => {
     // The whole key comes from redisKeys; an empty keyPrefix keeps the limiter from adding its own.
     const options = { keyPrefix: '', points, duration: settings.windowSeconds };
-    const limiter: RateLimiterAbstract = deps.redis
-      ? new RateLimiterRedis({ ...options, storeClient: deps.redis, rejectIfRedisNotReady: true })
+    const redis = deps.redis;
+    const limiter: RateLimiterAbstract = redis
+      ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true })
       : new RateLimiterMemory(options);
     return {
       consume: (address: string) => limiter.consume(keys.rateLimit(route, address)),
-      get: (address: string) => limiter.get(keys.rateLimit(route, address)),
       penalty: (address: string, points: number) => limiter.penalty(keys.rateLimit(route, address), points),
+      /**
+       * The window's outcome when `address` has used all its points, else null. On Redis the check is
+       * one GET of the counter (the limiter keeps the points consumed there as an integer): it joins
+       * the auto-pipelined batch of the other requests' commands, where the limiter's own read is a
+       * MULTI of GET and PTTL written on its own (4 commands and a socket write per request).
+       * Measured (README "Performance", fourth pass): ~ n µs less CPU per logout token. The limiter's
+       * read runs only past the limit, for the window's time left (Retry-After).
+       */
+      async exhausted(address: string): Promise<RateLimiterRes | null> {
+        if (redis && Number(await redis.get(keys.rateLimit(route, address))) < points) return null;
+        const outcome = await limiter.get(keys.rateLimit(route, address));
+        return outcome && outcome.consumedPoints >= points ? outcome : null;
+      },
     };
   };
 
@@ -114,11 +127,11 @@ export function createRateLimits(deps: {
       if (exempt(address)) return;
       let spent: RateLimiterRes | null = null;
       try {
-        spent = await limiter.get(address);
+        spent = await limiter.exhausted(address);
       } catch (err) {
         deps.log.warn({ route, failOpen: true, err: describeError(err) }, 'rate limiter could not count a request');
       }
-      if (spent && spent.consumedPoints >= points) throw tooMany(route, spent);
+      if (spent) throw tooMany(route, spent);
       res.once('finish', () => {
         if (res.statusCode !== 400) return;
         limiter.penalty(address, 1).catch((err: unknown) => {
