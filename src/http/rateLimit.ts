@@ -17,19 +17,14 @@ export interface RateLimits {
    * `POST /auth/backchannel-logout`, per client address, counting only refused (400) tokens: a valid
    * logout token is never refused, whoever relays it; an address that keeps sending invalid ones is.
    * The provider's own addresses are never limited. Fails open: a limiter that cannot count lets the
-   * logout token through.
-   */
-  backchannel: RequestHandler;
-  /**
-   * The `backchannel` limit itself, on Node's own response, for the endpoint served before Express
-   * (src/http/backchannelRoute.ts; the middleware above wraps it): `ip` is the client's address as
-   * Express's `req.ip` gives it (TRUST_PROXY applied). Resolves to let the request through, rejects
-   * with the 429.
+   * logout token through. On Node's own response, called by the endpoint's handler
+   * (src/backchannel/backchannelHandler.ts): `ip` is the client's address as Express's `req.ip`
+   * gives it (TRUST_PROXY applied). Resolves to let the request through, rejects with the 429.
    */
   backchannelGate: (ip: string | undefined, res: ServerResponse) => Promise<void>;
 }
 
-type Route = Exclude<keyof RateLimits, 'backchannelGate'>;
+type Route = 'login' | 'callback' | 'backchannel';
 
 /**
  * Fixed-window request limits per client address (`req.ip`, so `TRUST_PROXY` decides which address
@@ -141,15 +136,10 @@ export function createRateLimits(deps: {
     };
   };
 
-  const backchannelGate = refusedOnly('backchannel', settings.backchannel, isProvider);
   return {
     login: handler('login', settings.login, false),
     callback: handler('callback', settings.callback, false),
-    backchannel: async (req, res, next) => {
-      await backchannelGate(req.ip, res);
-      next();
-    },
-    backchannelGate,
+    backchannelGate: refusedOnly('backchannel', settings.backchannel, isProvider),
   };
 }
 

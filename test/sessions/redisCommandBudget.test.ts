@@ -27,8 +27,8 @@ const BACKCHANNEL_BUDGET = {
    * of the user's index, SET of the `jti` marker once done.
    */
   commands: 4,
-  /** The count; the marker and the index together; the marker's SET. */
-  roundTrips: 3,
+  /** The count, the marker and the index together (sent before the signature is verified); the marker's SET. */
+  roundTrips: 2,
 };
 const REQUESTS = 20;
 
