@@ -55,7 +55,7 @@ export function createApp(services: Services): App {
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
 
-  const backchannel = createBackchannelHandler({ logout: services.backchannelLogout, metrics });
+  const backchannel = createBackchannelHandler({ logout: services.backchannelLogout, limit: services.rateLimits.backchannelGate, metrics });
 
   app.use(createRequestLogger(log));
   app.use(createRequestMetrics(metrics));
@@ -64,7 +64,7 @@ export function createApp(services: Services): App {
   // route is served before Express, by backchannelRoute below, with these same pieces.)
   app
     .route(BACKCHANNEL_PATH)
-    .post(noStore, services.rateLimits.backchannel, backchannel)
+    .post(noStore, (req, res) => backchannel(req, res, req.ip))
     .all(onlyPost('POST a logout_token'));
   for (const [action, kind] of [['k_logout', 'LOGOUT'], ['k_push_not_before', 'PUSH_NOT_BEFORE']] as const) {
     app
@@ -138,7 +138,6 @@ export function createApp(services: Services): App {
   const backchannelRoute = createBackchannelRoute({
     accessLog,
     timeRequest,
-    limit: services.rateLimits.backchannelGate,
     handle: backchannel,
     respondError: createErrorResponder(log),
     // What Express's req.ip getter returns.

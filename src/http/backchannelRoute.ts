@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BackchannelHandler } from '../backchannel/backchannelHandler.js';
 import type { ErrorResponder } from './errorHandler.js';
 import { noStore } from './noStore.js';
-import type { RateLimits } from './rateLimit.js';
 import type { AccessLog } from './requestLogger.js';
 import type { RequestTimer } from './requestMetrics.js';
 
@@ -12,7 +11,7 @@ export interface BackchannelRouteDeps {
   /** The same pieces the Express route runs, each written on Node's own request and response. */
   accessLog: AccessLog;
   timeRequest: RequestTimer;
-  limit: RateLimits['backchannelGate'];
+  /** The endpoint's handler, refused-tokens rate limit included. */
   handle: BackchannelHandler;
   respondError: ErrorResponder;
   /** The client's address exactly as Express's `req.ip` computes it (its `trust proxy` setting). */
@@ -33,8 +32,8 @@ export type BackchannelRoute = (req: IncomingMessage, res: ServerResponse, fallb
  *
  * The same code answers as on the Express route (app.ts), in the same order: access log and
  * `X-Request-Id`, duration metric (labelled with the route's path), `Cache-Control: no-store`, the
- * refused-tokens rate limit (429 before the token is read), the handler (`Pragma`, the one form
- * reader, the one-token rule, result counts), and the one error serializer for every refusal
+ * handler (`Pragma`, the refused-tokens rate limit — 429 before the token is verified —, the one
+ * form reader, the one-token rule, result counts), and the one error serializer for every refusal
  * (400, 413, 415, 429, 503 with `Retry-After`). Only the exact path and POST come here: any other
  * method (405 with `Allow`), a query string, another spelling of the path fall back to Express.
  */
@@ -45,10 +44,7 @@ export function createBackchannelRoute(deps: BackchannelRouteDeps): BackchannelR
     const requestId = deps.accessLog(req, res, BACKCHANNEL_PATH);
     deps.timeRequest(req, res, route);
     noStore(req, res, () => {
-      deps
-        .limit(deps.clientIp(req), res)
-        .then(() => deps.handle(req, res))
-        .catch((err: unknown) => deps.respondError(err, res, { requestId, html: false }));
+      deps.handle(req, res, deps.clientIp(req)).catch((err: unknown) => deps.respondError(err, res, { requestId, html: false }));
     });
   };
 }

@@ -32,8 +32,10 @@ const [roundsArg = '3', secondsArg = '5', tokensArg = '15000'] = process.argv.sl
 const rounds = Number(roundsArg);
 const seconds = Number(secondsArg);
 const tokensPerRound = Number(tokensArg);
-// BENCH_PATHS=user measures only GET /api/user (e.g. with BENCH_PROFILE=<dir> for a CPU profile of that path alone).
-const measureBackchannel = (process.env.BENCH_PATHS ?? 'user,backchannel').includes('backchannel');
+// BENCH_PATHS=user (or backchannel) measures only that path (e.g. with BENCH_PROFILE=<dir> for a CPU profile of that path alone).
+const paths = process.env.BENCH_PATHS ?? 'user,backchannel';
+const measureUser = paths.includes('user');
+const measureBackchannel = paths.includes('backchannel');
 const BOARD_CLIENT = 'bench-board-bff';
 const PEER_CLIENT = 'bench-peer';
 
@@ -98,14 +100,16 @@ try {
     return { ...result, cpuUsPerRequest: (cpu * 1000) / result.requests, commands: perRequest(calls, result), readsPerRequest: reads / result.requests };
   };
   const backchannelRun = async (rp: Rp, file: string, runSeconds: number) => {
+    const callsBefore = await redis.commandCalls();
     const cpuBefore = cpuMsOf(rp.pid);
     const result = await runWrk({ url: rp.url, seconds: runSeconds, connections: 32, script: postLinesScript(rp.backchannelPath, 'logout_token', file) });
-    return { ...result, cpuUsPerRequest: ((cpuMsOf(rp.pid) - cpuBefore) * 1000) / result.requests };
+    const cpu = cpuMsOf(rp.pid) - cpuBefore;
+    return { ...result, cpuUsPerRequest: (cpu * 1000) / result.requests, commands: perRequest(callsBetween(callsBefore, await redis.commandCalls()), result) };
   };
 
   // Warm-up (JIT, connection pools) for both, then the measured rounds.
   for (const rp of rps) {
-    await userRun(rp, 2);
+    if (measureUser) await userRun(rp, 2);
     if (measureBackchannel) await backchannelRun(rp, rp === board ? boardTokens[0]! : peerTokens, 2);
   }
   type Run = Awaited<ReturnType<typeof userRun>>;
@@ -113,20 +117,18 @@ try {
   const backchannel: Record<string, Awaited<ReturnType<typeof backchannelRun>>[]> = { 'board-bff': [], peer: [] };
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? [board, peer] : [peer, board];
-    for (const rp of order) user[rp.name]!.push(await userRun(rp, seconds));
-    if (!measureBackchannel) continue;
-    for (const rp of order) backchannel[rp.name]!.push(await backchannelRun(rp, rp === board ? boardTokens[r + 1]! : peerTokens, Math.min(seconds, 3)));
+    if (measureUser) for (const rp of order) user[rp.name]!.push(await userRun(rp, seconds));
+    if (measureBackchannel) for (const rp of order) backchannel[rp.name]!.push(await backchannelRun(rp, rp === board ? boardTokens[r + 1]! : peerTokens, Math.min(seconds, 3)));
   }
 
   const ratios = (runs: Record<string, WrkResult[]>) => median(runs['board-bff']!.map((b, i) => b.requestsPerSecond / runs.peer![i]!.requestsPerSecond));
   const med = (runs: { requestsPerSecond: number }[]) => Math.round(median(runs.map((r) => r.requestsPerSecond)));
   const medCpu = (runs: { cpuUsPerRequest: number }[]) => Math.round(median(runs.map((r) => r.cpuUsPerRequest)));
-  const commandsOf = (runs: Run[]) => {
-    const last = runs.at(-1)!;
-    const total = Object.values(last.commands).reduce((a, b) => a + b, 0);
-    const detail = Object.entries(last.commands).map(([name, n]) => `${name} ${round(n)}`).join(', ');
-    return `${round(total)} (${detail}); ${round(median(runs.map((r) => r.readsPerRequest)))} reads`;
+  const commandsIn = (commands: Record<string, number>) => {
+    const total = Object.values(commands).reduce((a, b) => a + b, 0);
+    return `${round(total)} (${Object.entries(commands).map(([name, n]) => `${name} ${round(n)}`).join(', ')})`;
   };
+  const commandsOf = (runs: Run[]) => `${commandsIn(runs.at(-1)!.commands)}; ${round(median(runs.map((r) => r.readsPerRequest)))} reads`;
   if (!measureBackchannel) {
     console.log(JSON.stringify({ user: { 'board-bff': med(user['board-bff']!), peer: med(user.peer!), ratio: round(ratios(user)), cpu: [medCpu(user['board-bff']!), medCpu(user.peer!)] } }));
     console.log(`Redis commands per GET /api/user: board-bff ${commandsOf(user['board-bff']!)}; peer ${commandsOf(user.peer!)}`);
@@ -135,13 +137,18 @@ try {
   const failures = [...Object.values(user), ...Object.values(backchannel)].flat().reduce((sum, r) => sum + r.non2xx, 0);
 
   const rows = [
-    { path: 'GET /api/user, 50 connections, req/s', 'board-bff': med(user['board-bff']!), peer: med(user.peer!), ratio: round(ratios(user)) },
-    { path: '… CPU µs per request', 'board-bff': medCpu(user['board-bff']!), peer: medCpu(user.peer!), ratio: round(medCpu(user['board-bff']!) / medCpu(user.peer!)) },
+    ...(measureUser
+      ? [
+          { path: 'GET /api/user, 50 connections, req/s', 'board-bff': med(user['board-bff']!), peer: med(user.peer!), ratio: round(ratios(user)) },
+          { path: '… CPU µs per request', 'board-bff': medCpu(user['board-bff']!), peer: medCpu(user.peer!), ratio: round(medCpu(user['board-bff']!) / medCpu(user.peer!)) },
+        ]
+      : []),
     { path: 'back-channel logout, 32 connections, tokens/s', 'board-bff': med(backchannel['board-bff']!), peer: med(backchannel.peer!), ratio: round(ratios(backchannel)) },
     { path: '… CPU µs per token', 'board-bff': medCpu(backchannel['board-bff']!), peer: medCpu(backchannel.peer!), ratio: round(medCpu(backchannel['board-bff']!) / medCpu(backchannel.peer!)) },
   ];
   console.table(rows);
-  console.log(`Redis commands per GET /api/user: board-bff ${commandsOf(user['board-bff']!)}; peer ${commandsOf(user.peer!)}`);
+  if (measureUser) console.log(`Redis commands per GET /api/user: board-bff ${commandsOf(user['board-bff']!)}; peer ${commandsOf(user.peer!)}`);
+  console.log(`Redis commands per logout token: board-bff ${commandsIn(backchannel['board-bff']!.at(-1)!.commands)}; peer ${commandsIn(backchannel.peer!.at(-1)!.commands)}`);
   if (failures > 0) console.log(`WARNING: ${failures} non-2xx answers during the measured runs: figures are not comparable`);
   console.log('\n| path | board-bff | peer | board-bff / peer |\n|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.path} | ${row['board-bff'].toLocaleString('en')} | ${row.peer.toLocaleString('en')} | ${row.ratio}× |`);

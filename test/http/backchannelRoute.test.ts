@@ -149,10 +149,10 @@ describe('POST /auth/backchannel-logout before Express answers as the Express ro
     expect(handledByExpress.get(response.headers.get('x-request-id')!)).toBe(true);
   });
 
-  it('when an address has sent the limit of refused tokens to the fast path, then both answer it 429 with Retry-After before reading the token', async () => {
+  it('when an address has sent the limit of refused tokens to the fast path, then both answer it 429 with Retry-After before verifying the token', async () => {
     const from = '203.0.113.77';
     for (let i = 0; i < LIMIT; i++) expect((await send(fast, { headers: { ...FORM, 'x-forwarded-for': from }, body: 'logout_token=abc.def.ghi' })).status).toBe(400);
-    // A valid token from that address is refused too: the limit comes before the token is read.
+    // A valid token from that address is refused too: the limit comes before the token is verified.
     const tokens = [await world.op.signLogoutToken({ sub: 'nobody' }), await world.op.signLogoutToken({ sub: 'nobody' })];
     const onFast = await send(fast, { headers: { ...FORM, 'x-forwarded-for': from }, body: new URLSearchParams({ logout_token: tokens[0]! }).toString() });
     const onExpress = await send(viaExpress, { headers: { ...FORM, 'x-forwarded-for': from }, body: new URLSearchParams({ logout_token: tokens[1]! }).toString() });

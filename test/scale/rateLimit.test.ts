@@ -100,7 +100,10 @@ describe('rate limits when Redis cannot count', () => {
     const limits = createRateLimits({ settings: config.rateLimit, redis, prefix: 'test:rl-down:', log });
     const app = express();
     app.get('/auth/login', limits.login, (_req, res) => void res.status(302).end());
-    app.post('/auth/backchannel-logout', limits.backchannel, (_req, res) => void res.status(200).end());
+    app.post('/auth/backchannel-logout', async (req, res) => {
+      await limits.backchannelGate(req.ip, res);
+      res.status(200).end();
+    });
     app.use(createErrorHandler(log));
     server = await listenOnLoopback();
     server.on('request', app);

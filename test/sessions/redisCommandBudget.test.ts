@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callsBetween, redisCounters, type RedisCounters } from '../support/redisCounters.js';
 import { sessionIdOf } from '../support/sessionIds.js';
@@ -6,7 +7,7 @@ import { signIn, startWorld, type World } from '../support/world.js';
 
 /**
  * The regression guard of the performance work (README "Performance"): Redis work per
- * authenticated request, counted on a redis-server of this file's own (INFO commandstats counts
+ * authenticated request and per logout token, counted on a redis-server of this file's own (INFO commandstats counts
  * the whole server), requests sent one at a time so read events equal round trips. A change that
  * adds a command or a round trip to the hot path fails here; lower the budget when one goes away.
  */
@@ -19,9 +20,19 @@ const BUDGET = {
   /** Round trips (read events at the server) per request: those four, pipelined; the EXPIRE that renews the idle timeout comes once a minute, not per request. */
   roundTrips: 1,
 };
+/** Per valid logout token naming a user (`sub`) and no session of ours: the endpoint's storm path. */
+const BACKCHANNEL_BUDGET = {
+  /**
+   * GET of the address's refused-token count (rate limit), GET of the `jti` marker, ZRANGEBYSCORE
+   * of the user's index, SET of the `jti` marker once done.
+   */
+  commands: 4,
+  /** The count, the marker and the index together (sent before the signature is verified); the marker's SET. */
+  roundTrips: 2,
+};
 const REQUESTS = 20;
 
-describe('Redis work per authenticated request', () => {
+describe('Redis work per request on the hot paths', () => {
   let redis: RedisCounters;
   let world: World;
   beforeAll(async () => {
@@ -33,20 +44,21 @@ describe('Redis work per authenticated request', () => {
     await world?.close();
   });
 
-  const measure = async (agent: UserAgent, path: string) => {
-    expect((await agent.fetch(`${world.baseUrl}${path}`)).status).toBe(200);
+  /** Redis work per call of `send` (which must have been called once before, to warm up). */
+  const measure = async (send: () => Promise<void>) => {
     const calls = await redis.commandCalls();
     const reads = await redis.readsProcessed();
-    for (let i = 0; i < REQUESTS; i++) {
-      const response = await agent.fetch(`${world.baseUrl}${path}`);
-      expect(response.status).toBe(200);
-      await response.arrayBuffer();
-    }
+    for (let i = 0; i < REQUESTS; i++) await send();
     // The two INFO calls of the counting itself are one read each; commandstats leaves INFO out.
     const roundTrips = (await redis.readsProcessed()) - reads - 1;
     const commands = callsBetween(calls, await redis.commandCalls());
     const total = Object.values(commands).reduce((a, b) => a + b, 0);
     return { commands, commandsPerRequest: total / REQUESTS, roundTripsPerRequest: roundTrips / REQUESTS };
+  };
+  const get = (agent: UserAgent, path: string) => async () => {
+    const response = await agent.fetch(`${world.baseUrl}${path}`);
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
   };
 
   it.each(['/api/user', '/api/session-status', '/api/posts'])(
@@ -54,13 +66,31 @@ describe('Redis work per authenticated request', () => {
     async (path) => {
       const agent = new UserAgent();
       await signIn(agent, world, 'alice');
-      const { commands, commandsPerRequest, roundTripsPerRequest } = await measure(agent, path);
+      await get(agent, path)();
+      const { commands, commandsPerRequest, roundTripsPerRequest } = await measure(get(agent, path));
       expect(commandsPerRequest, `commands: ${JSON.stringify(commands)}`).toBeLessThanOrEqual(BUDGET.commands);
       expect(roundTripsPerRequest).toBeLessThanOrEqual(BUDGET.roundTrips);
       // The counting sees the requests at all (a guard against measuring nothing).
       expect(commandsPerRequest).toBeGreaterThanOrEqual(1);
     },
   );
+
+  it('when the provider posts valid logout tokens one after another, then each costs Redis no more than the back-channel budget', async () => {
+    const post = async () => {
+      const token = await world.op.signLogoutToken({ sub: `nobody-${randomUUID()}` });
+      const response = await fetch(`${world.baseUrl}/auth/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }).toString(),
+      });
+      expect(response.status).toBe(200);
+    };
+    await post();
+    const { commands, commandsPerRequest, roundTripsPerRequest } = await measure(post);
+    expect(commandsPerRequest, `commands: ${JSON.stringify(commands)}`).toBeLessThanOrEqual(BACKCHANNEL_BUDGET.commands);
+    expect(roundTripsPerRequest).toBeLessThanOrEqual(BACKCHANNEL_BUDGET.roundTrips);
+    expect(commandsPerRequest).toBeGreaterThanOrEqual(1);
+  });
 
   it('when a browser signs in, then its tokens live beside the session record, not in it, and a revocation deletes both', async () => {
     const agent = new UserAgent();

@@ -1,0 +1,101 @@
+import { SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createBackchannelLogout, type BackchannelLogout } from '../../src/backchannel/backchannelLogout.js';
+import { createReplayCache } from '../../src/backchannel/replayCache.js';
+import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutToken } from '../../src/backchannel/verifyLogoutToken.js';
+import { HttpError } from '../../src/errors.js';
+import { createLogger } from '../../src/logger.js';
+import type { OidcClient } from '../../src/oidc/oidcClient.js';
+import { createSessionIndex } from '../../src/sessions/sessionIndex.js';
+import type { Kv } from '../../src/storage/kv.js';
+import { createMemoryKv } from '../../src/storage/memoryKv.js';
+import { createLogoutTokenKeys, TEST_CLIENT_ID, TEST_ISSUER, type LogoutTokenKeys } from '../support/logoutTokenKeys.js';
+
+/**
+ * The logout's Redis reads go out before the token is verified (in the round trip of the rate
+ * limit's read), named by the token's claims as sent: what that may and may not do. On an
+ * in-process store whose every call is noted.
+ */
+describe('back-channel logout: reads before verification', () => {
+  let keys: LogoutTokenKeys;
+  let calls: string[];
+  let verifications: number;
+  let revoked: string[][];
+  let logout: BackchannelLogout;
+
+  beforeEach(async () => {
+    keys ??= await createLogoutTokenKeys();
+    calls = [];
+    verifications = 0;
+    revoked = [];
+    const memory = createMemoryKv();
+    const kv = new Proxy(memory, {
+      get: (target, name: keyof Kv) =>
+        typeof target[name] === 'function' ? (...args: unknown[]) => (calls.push(String(name)), (target[name] as (...a: unknown[]) => unknown)(...args)) : target[name],
+    });
+    const index = createSessionIndex(kv, 'p:');
+    await index.add({ sessionId: 'laptop', issuer: TEST_ISSUER, sub: 'alice', providerSid: 'kc-1', expiresAt: Date.now() + 60_000 });
+    calls = [];
+    const signingKeys: JWTVerifyGetKey = (header, token) => {
+      verifications++;
+      return (keys.policy.keys as JWTVerifyGetKey)(header, token);
+    };
+    const oidc = { issuer: () => TEST_ISSUER, signingKeys: () => signingKeys, observeIssuedAt: () => undefined } as unknown as OidcClient;
+    logout = createBackchannelLogout({
+      oidc,
+      clientId: TEST_CLIENT_ID,
+      algorithm: 'RS256',
+      clockToleranceSeconds: 30,
+      replay: createReplayCache(kv, 'p:'),
+      index,
+      revoke: async (sessionIds) => (revoked.push([...sessionIds]), sessionIds.length),
+      recheck: { schedule: () => undefined, stop: () => undefined },
+      log: createLogger({ level: 'silent' }),
+    });
+  });
+
+  const sign = (claims: JWTPayload, key = keys.rsa) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ iss: TEST_ISSUER, aud: TEST_CLIENT_ID, iat: now, exp: now + 120, jti: crypto.randomUUID(), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1', typ: 'logout+jwt' })
+      .sign(key);
+  };
+  const writes = () => calls.filter((name) => !['get', 'zrangeByScore'].includes(name));
+
+  it('when the rate limit has not answered yet, then the reads are out but the signature waits; once it lets the token through, the session ends', async () => {
+    let admit!: () => void;
+    const admitted = new Promise<void>((resolve) => (admit = resolve));
+    const done = logout(await sign({ sid: 'kc-1', sub: 'alice' }), admitted);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.sort()).toEqual(['get', 'zrangeByScore', 'zrangeByScore']);
+    expect(verifications).toBe(0);
+    admit();
+    expect(await done).toEqual({ revoked: 1 });
+    expect(verifications).toBe(1);
+    expect(revoked).toEqual([['laptop']]);
+    // Nothing read twice: the verified token names the keys already read; then the jti is recorded.
+    expect(calls.sort()).toEqual(['get', 'set', 'zrangeByScore', 'zrangeByScore']);
+  });
+
+  it('when the rate limit refuses, then the signature is never verified and nothing is written or revoked', async () => {
+    const refusal = new HttpError(429, 'rate_limited', 'Too many requests');
+    await expect(logout(await sign({ sid: 'kc-1', sub: 'alice' }), Promise.reject(refusal))).rejects.toBe(refusal);
+    expect(verifications).toBe(0);
+    expect(revoked).toEqual([]);
+    expect(writes()).toEqual([]);
+  });
+
+  it('when a token naming a live session is signed by a stranger, then what was read for it changes nothing, and its jti stays free', async () => {
+    const jti = crypto.randomUUID();
+    await expect(logout(await sign({ sid: 'kc-1', sub: 'alice', jti }, keys.stranger))).rejects.toBeInstanceOf(InvalidLogoutToken);
+    expect(revoked).toEqual([]);
+    expect(writes()).toEqual([]);
+    // The genuine token with that jti is no replay.
+    expect(await logout(await sign({ sid: 'kc-1', sub: 'alice', jti }))).toEqual({ revoked: 1 });
+  });
+
+  it('when the token cannot be read before verification (not a JWS), then nothing is read and it is refused', async () => {
+    await expect(logout('not-a-jwt')).rejects.toBeInstanceOf(InvalidLogoutToken);
+    expect(calls).toEqual([]);
+  });
+});
