@@ -186,6 +186,12 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       req.socket.setNoDelay(true);
       res.writeHead(200, { ...STREAM_HEADERS, ...headers });
       write(stream, `retry: ${deps.retryMs}\ndata: connected\n\n`);
+      // Node keeps the request, and with it every header as parsed (raw list, and the object once
+      // read), for as long as the response lasts: hours here, and nothing reads them once the stream
+      // is open. A browser's headers come to ~1 KB per stream, the session cookie among them.
+      // Assigned, not deleted (a deleted field turns the object into a larger dictionary).
+      req.headers = {};
+      req.rawHeaders = [];
 
       let revocation: Revocation | null;
       try {

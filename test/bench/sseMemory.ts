@@ -12,7 +12,7 @@
  * `trim=1` then calls glibc's malloc_trim(0) in the process (gdb) and reports the RSS it gave back:
  * free memory stranded inside the arena, i.e. fragmentation rather than live data.
  *
- *   npx tsx test/bench/sseMemory.ts [streams=5000] [settle=5] [targets=app,bare] [root=/other/checkout]
+ *   npx tsx test/bench/sseMemory.ts [streams=5000] [batch=200] [headers=browser] [settle=5] [targets=app,bare] [root=/other/checkout]
  *                                   [flags='--node-flag …'] [trim=1] [env='NAME=value …']
  *
  * `app` is the built server (`npm run build`) of this checkout (or `root`) on Redis and PostgreSQL
@@ -37,6 +37,28 @@ const SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop';
 const options = Object.fromEntries(process.argv.slice(2).map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]));
 const streamCount = Number(options.streams ?? 5000);
 const settleMs = Number(options.settle ?? 5) * 1000;
+// `headers=browser`: each stream's request carries what a desktop browser's EventSource sends
+// besides its cookie (~0.6 KB); by default only Host, Accept and Cookie.
+const extraHeaders =
+  options.headers === 'browser'
+    ? [
+        'Connection: keep-alive',
+        'Cache-Control: no-cache',
+        'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+        'Accept-Language: en-GB,en;q=0.9,de;q=0.8',
+        'Accept-Encoding: gzip, deflate, br, zstd',
+        'Referer: https://board.example.com/boards/42',
+        'Origin: https://board.example.com',
+        'Sec-Fetch-Site: same-origin',
+        'Sec-Fetch-Mode: cors',
+        'Sec-Fetch-Dest: empty',
+        'sec-ch-ua: "Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"',
+        'sec-ch-ua-mobile: ?0',
+        'sec-ch-ua-platform: "Linux"',
+      ].map((line) => `${line}\r\n`).join('')
+    : '';
+// Streams opened at once, as bench:sse does (200): how many opens are in flight together.
+const batchSize = Number(options.batch ?? 200);
 const targets = (options.targets ?? 'app,bare').split(',');
 const root = options.root;
 const flags = options.flags === undefined ? startFlags(root) : options.flags.split(' ').filter(Boolean);
@@ -61,8 +83,8 @@ for (const target of targets) {
   try {
     const before = await memoryOf(pid);
     const streams: RawStream[] = [];
-    for (let i = 0; i < streamCount; i += 200) {
-      const batch = cookies.slice(i, i + 200).map((cookie) => openRawStream(url, cookie));
+    for (let i = 0; i < streamCount; i += batchSize) {
+      const batch = cookies.slice(i, i + batchSize).map((cookie) => openRawStream(url, cookie, extraHeaders));
       await Promise.all(batch.map((s) => s.connected));
       streams.push(...batch);
     }
