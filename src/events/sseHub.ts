@@ -189,9 +189,11 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       // Node keeps the request, and with it every header as parsed (raw list, and the object once
       // read), for as long as the response lasts: hours here, and nothing reads them once the stream
       // is open. A browser's headers come to ~1 KB per stream, the session cookie among them.
-      // Assigned, not deleted (a deleted field turns the object into a larger dictionary).
+      // The list is emptied in place: assigning `rawHeaders` (a field V8 tracks as never reassigned)
+      // turned, in some runs, every stream's request and response into dictionary-mode objects
+      // (+2.6 KiB of heap each). `headers` goes through Node's own setter.
+      req.rawHeaders.length = 0;
       req.headers = {};
-      req.rawHeaders = [];
 
       let revocation: Revocation | null;
       try {
