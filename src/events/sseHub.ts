@@ -186,14 +186,6 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       req.socket.setNoDelay(true);
       res.writeHead(200, { ...STREAM_HEADERS, ...headers });
       write(stream, `retry: ${deps.retryMs}\ndata: connected\n\n`);
-      // Node keeps the request, and with it every header as parsed (raw list, and the object once
-      // read), for as long as the response lasts: hours here, and nothing reads them once the stream
-      // is open. A browser's headers come to ~1 KB per stream, the session cookie among them. Both
-      // are emptied in place: storing new ones into the request's fields turned, in some runs, every
-      // stream's request and response into dictionary-mode objects (+2.6 KiB of heap each).
-      req.rawHeaders.length = 0;
-      const parsed = req.headers as Record<string, unknown>;
-      for (const name of Object.keys(parsed)) delete parsed[name];
 
       let revocation: Revocation | null;
       try {
