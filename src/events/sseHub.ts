@@ -65,8 +65,9 @@ const RECHECK_BATCH = 1000;
 const RECHECK_RETRY_MS = 1000;
 
 /**
- * The only code that touches event streams. Each stream listens on its session's topic, its
- * user's topic and the broadcast topic; one timer sends heartbeats to all streams; a client that
+ * The only code that touches event streams. Each stream listens on its session's topic and its
+ * user's topic; one listener on the broadcast topic, held while the hub has streams, writes each
+ * broadcast event to all of them (serialised once); one timer sends heartbeats to all; a client that
  * stops reading is dropped once `maxBufferedBytes` pile up for it, so memory stays bounded. After a
  * bus gap (messages may have been lost) every stream's session is re-checked: revoked ones are told
  * and ended, the others get a `resync` event (board events may have been missed).
@@ -92,13 +93,16 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     res.write(frame);
   };
 
-  const send = (stream: Stream, event: AppEvent): void => {
-    const { id, ...data } = event;
-    let frame = `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
-    // Existing clients listen with onmessage only and compare event.data to this literal.
-    if (event.type === 'session_invalidated') frame += 'data: session_invalidated\n\n';
+  const send = (stream: Stream, event: AppEvent, frame = frameOf(event)): void => {
     write(stream, frame);
     if (event.type === 'session_invalidated') stream.res.end();
+  };
+
+  // One listener for all streams rather than one per stream: a stream then costs the fan-out no
+  // entry on this topic, and a board event is serialised once, not once per stream.
+  const broadcast: Listener = (event) => {
+    const frame = frameOf(event);
+    for (const stream of streams.values()) send(stream, event, frame);
   };
 
   const endWithRetry = (res: ServerResponse): void => {
@@ -117,7 +121,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     streams.delete(res);
     deps.bus.unsubscribe(stream.sessionTopic, stream.listener);
     deps.bus.unsubscribe(stream.userTopic, stream.listener);
-    deps.bus.unsubscribe(topics.broadcast, stream.listener);
+    if (streams.size === 0) deps.bus.unsubscribe(topics.broadcast, broadcast);
     changed();
   };
   // One function for every stream's 'close' (`this` is the response), rather than a closure each.
@@ -173,7 +177,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       // registration. subscribe() throws (503) before anything is registered if the bus is down.
       deps.bus.subscribe(sessionTopic, stream.listener);
       deps.bus.subscribe(userTopic, stream.listener);
-      deps.bus.subscribe(topics.broadcast, stream.listener);
+      if (streams.size === 0) deps.bus.subscribe(topics.broadcast, broadcast);
       streams.set(res, stream);
       res.on('close', onClose);
       changed();
@@ -217,6 +221,14 @@ const STREAM_HEADERS = {
   'X-Accel-Buffering': 'no',
   'X-Content-Type-Options': 'nosniff',
 } as const;
+
+/** An event as one SSE frame: its `id`, its type as the event name, the rest as JSON data. */
+function frameOf(event: AppEvent): string {
+  const { id, ...data } = event;
+  const frame = `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  // Existing clients listen with onmessage only and compare event.data to this literal.
+  return event.type === 'session_invalidated' ? `${frame}data: session_invalidated\n\n` : frame;
+}
 
 /** The event for a revocation read from storage: its stored reason and time. */
 function invalidated(revocation: Revocation): AppEvent {

@@ -9,9 +9,9 @@ export interface RawStream {
 
 /**
  * SSE over a bare socket: thousands of them cost the benchmark little, and frames are seen the
- * moment the bytes arrive.
+ * moment the bytes arrive. `extraHeaders`: more request header lines, each ending in CRLF.
  */
-export function openRawStream(url: string, cookie: string): RawStream {
+export function openRawStream(url: string, cookie: string, extraHeaders = ''): RawStream {
   const { hostname, port } = new URL(url);
   const socket = connect({ host: hostname, port: Number(port) });
   socket.setNoDelay(true);
@@ -26,7 +26,7 @@ export function openRawStream(url: string, cookie: string): RawStream {
   const invalidated = new Promise<number>((resolve) => (onInvalidated = resolve));
   let seenConnected = false;
   socket.on('connect', () => {
-    socket.write(`GET /api/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\nCookie: ${cookie}\r\n\r\n`);
+    socket.write(`GET /api/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\nCookie: ${cookie}\r\n${extraHeaders}\r\n`);
   });
   socket.on('data', (chunk: Buffer) => {
     const at = performance.now();

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEvent, topics } from '../../src/events/eventBus.js';
 import { createMemoryBus } from '../../src/events/memoryBus.js';
 import { createSseHub, type SseHub } from '../../src/events/sseHub.js';
 import { createLogger } from '../../src/logger.js';
@@ -62,6 +63,39 @@ describe('SSE hub after a bus gap', () => {
     expect(failures).toBe(0);
     expect(hub.size).toBe(1);
     live.close();
+    await expect.poll(() => hub!.size).toBe(0);
+    expect(bus.listenerCount).toBe(0);
+  });
+
+  it('when two streams are open and a broadcast event is published, then each gets it once, through the hub\'s one broadcast listener, released with the last stream', async () => {
+    const bus = createMemoryBus(log);
+    hub = createSseHub({ bus, heartbeatMs: 60_000, retryMs: 2000, maxBufferedBytes: 1 << 16, revocationOf: async () => null, tombstoneOf: async () => null, log });
+    server = createServer((req, res) => {
+      const sid = new URL(req.url!, 'http://x').searchParams.get('sid')!;
+      void hub!.open(req, res, { sessionId: sid, sessionHandle: `h-${sid}`, issuer: 'https://op.example', sub: sid });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = (sid: string) => `http://127.0.0.1:${(server!.address() as AddressInfo).port}/?sid=${sid}`;
+    const first = await openSse(url('one'));
+    const second = await openSse(url('two'));
+    await first.next((m) => m.data === 'connected');
+    await second.next((m) => m.data === 'connected');
+    // Each stream's session and user topics, and one broadcast listener for the hub (not one per stream).
+    expect(bus.listenerCount).toBe(5);
+
+    await bus.publish(topics.broadcast, createEvent('post_created', { postId: 7 }));
+    for (const stream of [first, second]) {
+      const got = await stream.next((m) => m.event === 'post_created');
+      expect(JSON.parse(got.data)).toMatchObject({ type: 'post_created', postId: 7 });
+    }
+    await bus.publish(topics.session('h-one'), createEvent('marker'));
+    await first.next((m) => m.event === 'marker');
+    expect(first.messages.filter((m) => m.event === 'post_created')).toHaveLength(1);
+
+    first.close();
+    await expect.poll(() => hub!.size).toBe(1);
+    expect(bus.listenerCount).toBe(3);
+    second.close();
     await expect.poll(() => hub!.size).toBe(0);
     expect(bus.listenerCount).toBe(0);
   });
