@@ -79,7 +79,7 @@ async function startOnce(args: string[]): Promise<Sample> {
   const port = await freePort();
   const bare = args[0] === '-e';
   const started = performance.now();
-  const child = spawn(process.execPath, ['--expose-gc', '--import', GC_HOOK, ...args], {
+  const child = spawn(process.execPath, ['--import', GC_HOOK, ...args], {
     cwd: ROOT,
     env: { ...env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'ignore', 'inherit'],
