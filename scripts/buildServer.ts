@@ -23,7 +23,7 @@ export const serverDist = `${root}dist`;
  * - `dist/main.cjs.cache`: V8's compiled code for it, as the build's own run of the server left it
  *   when it stopped (after start-up and a few /readyz and /healthz requests, against an OpenID
  *   Provider, Redis and PostgreSQL that refuse connections: nothing outside is needed to build).
- * - `dist/server.js` (src/bundleEntry.ts, what `npm start` runs): compiles dist/main.cjs with that
+ * - `dist/server.js` (src/start/bundleEntry.ts, what `npm start` runs): compiles dist/main.cjs with that
  *   cache when it was made for exactly this bundle by this Node version with these V8 flags, from
  *   source otherwise, and logs which (`codeCache`, see src/codeCache.ts).
  *
@@ -58,7 +58,7 @@ export async function buildServer(): Promise<void> {
       logLevel: 'warning',
     }),
     build({
-      entryPoints: [`${root}src/bundleEntry.ts`],
+      entryPoints: [`${root}src/start/bundleEntry.ts`],
       outfile: `${serverDist}/server.js`,
       bundle: true,
       format: 'esm',

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { CodeCacheStatus } from './codeCache.js';
+import type { CodeCacheStatus } from './start/codeCache.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createApp } from './http/app.js';
 import { createGracefulShutdown } from './http/gracefulShutdown.js';
@@ -11,7 +11,7 @@ import { createServices } from './services.js';
  * (see gracefulShutdown.ts for the order). Start-up failures an operator must fix (a bad setting,
  * a port in use) print one line and exit 1 at once. Resolves once the app serves (the readiness
  * checks decide when /readyz says 200). Run by src/server.ts (tsx) and by the bundle's entry
- * (src/bundleEntry.ts, `npm start`), which says what became of the code cache (`codeCache`, logged).
+ * (src/start/bundleEntry.ts, `npm start`), which says what became of the code cache (`codeCache`, logged).
  */
 export async function main(start: { codeCache?: CodeCacheStatus } = {}): Promise<void> {
   let config;

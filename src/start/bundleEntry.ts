@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loadBundle } from './codeCache.js';
-import type { main as Main } from './main.js';
+import type { main as Main } from '../main.js';
 
 /**
  * `npm start` (dist/server.js): runs the CommonJS bundle of src/main.ts beside it (dist/main.cjs)
