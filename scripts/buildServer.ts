@@ -31,10 +31,12 @@ export const serverDist = `${root}dist`;
  * ~300 files of its dependencies, Node spent most of `npm start` resolving, reading and compiling
  * modules (its ESM and CJS loaders were ~60 % of the CPU until ready). One file: CPU until ready
  * 970 → 580 ms, spawn → /readyz 808 → 565 ms, idle RSS 91.5 → 86.3 MiB (quiet machine, medians of 7).
- * Why CommonJS and a code cache: Node 20 caches no compiled code for ES modules or for require()
- * (`module.enableCompileCache` is Node 22.1+); a `vm.Script` takes V8's cached data, and cached
- * data made after the start holds the functions V8 compiled lazily, not only the top level. CPU until
- * ready 600 → 440 ms, spawn → /readyz 0.69× (README "Performance" for the method and load).
+ * Why CommonJS and a code cache: compiling the ES-module bundle was ~130 of those 580 ms, and Node 20
+ * caches no compiled code for ES modules or for require() (`module.enableCompileCache` is Node
+ * 22.1+); a `vm.Script` takes V8's cached data, and data made after the start holds the functions V8
+ * compiled lazily, not only the top level. Instructions from spawn to /readyz 200: 0.82× the ES-module
+ * bundle's (callgrind, `BENCH_CALLGRIND=1 npx tsx test/bench/startAB.ts`); CPU until ready 0.73-0.93×
+ * at load 7-15; compiled from source (no usable cache) 1.07× (README "Performance", start-up).
  */
 export async function buildServer(): Promise<void> {
   await rm(serverDist, { recursive: true, force: true });
