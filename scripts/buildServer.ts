@@ -34,9 +34,9 @@ export const serverDist = `${root}dist`;
  * Why CommonJS and a code cache: compiling the ES-module bundle was ~130 of those 580 ms, and Node 20
  * caches no compiled code for ES modules or for require() (`module.enableCompileCache` is Node
  * 22.1+); a `vm.Script` takes V8's cached data, and data made after the start holds the functions V8
- * compiled lazily, not only the top level. Instructions from spawn to /readyz 200: 0.82× the ES-module
- * bundle's (callgrind, `BENCH_CALLGRIND=1 npx tsx test/bench/startAB.ts`); CPU until ready 0.73-0.93×
- * at load 7-15; compiled from source (no usable cache) 1.07× (README "Performance", start-up).
+ * compiled lazily, not only the top level. Instructions from spawn to /readyz 200: 0.69-0.84× the
+ * ES-module bundle's (callgrind, `BENCH_CALLGRIND=1 npx tsx test/bench/startAB.ts`); CPU until ready
+ * 0.73-0.93× at load 7-15; compiled from source (no usable cache) 1.08× (README "Performance", start-up).
  */
 export async function buildServer(): Promise<void> {
   await rm(serverDist, { recursive: true, force: true });
