@@ -99,8 +99,8 @@ async function writeCodeCache(): Promise<void> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'listening') resolve(entry.port!);
+      if (!line.includes('"msg":"listening"')) return;
+      resolve((JSON.parse(line) as { port: number }).port);
     });
     void exited.then((code) => reject(new Error(`the server exited (${code}) before it listened`)));
   });
