@@ -34,7 +34,7 @@ export async function startReplica(env: Record<string, string>, nodeArgs?: strin
     // Production's log level, so each request pays for its access-log line; the lines go to a file.
     env: { LOG_LEVEL: 'info', ...env },
     logFile: join(tmpdir(), `board-bff-bench-${port}.log`),
-    nodeArgs: ['--expose-gc', '--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname, ...(nodeArgs ?? startFlags(root))],
+    nodeArgs: ['--import', new URL('./gcOnSignal.mjs', import.meta.url).pathname, ...(nodeArgs ?? startFlags(root))],
     readyTimeoutMs: 30_000,
     ...(root ? { root } : {}),
   });

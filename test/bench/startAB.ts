@@ -5,9 +5,13 @@
  * round (ABAB…), and the table gives medians and the median of the per-round ratios to the first.
  * A variant is `label=entry` or `label=entry|node flags` (space-separated flags), entry relative to
  * this checkout. A bare `node -e` HTTP server answering 200 on its first request is the yardstick.
+ * With BENCH_CALLGRIND=1 each start runs under `valgrind --tool=callgrind` and the table gives the
+ * instructions it executed from spawn to /readyz 200 (polled every 2 s, then SIGTERM): repeatable
+ * on a loaded machine, where CPU time and wall time are not (README "Performance", start-up).
  *
  *   npm run build && npx tsx test/bench/startAB.ts [rounds=7] [label=entry[|flags]] ...
- *   e.g. npx tsx test/bench/startAB.ts 9 'tsc=dist/server.js' 'bundle=dist/bundle/server.js'
+ *   e.g. npx tsx test/bench/startAB.ts 9 'base=../main/dist/server.js' 'now=dist/server.js'
+ *        BENCH_CALLGRIND=1 npx tsx test/bench/startAB.ts 2 'base=../main/dist/server.js' 'now=dist/server.js'
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +29,7 @@ const GC_HOOK = fileURLToPath(new URL('./gcOnSignal.mjs', import.meta.url));
 const BARE = `require('node:http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT,'127.0.0.1')`;
 
 const rounds = Number(process.argv[2] ?? 7);
+const callgrind = process.env.BENCH_CALLGRIND === '1';
 const variants = (process.argv.length > 3 ? process.argv.slice(3) : ['tsc=dist/server.js']).map((spec) => {
   const [label, rest] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
   const [entry, flags = ''] = rest.split('|');
@@ -51,10 +56,12 @@ interface Sample {
   readyMs: number;
   cpuMs: number;
   rssMiB: number;
+  /** Under BENCH_CALLGRIND only. */
+  instructions?: number;
 }
 const results = new Map<string, Sample[]>(variants.map((v) => [v.label, []]));
-// One start not counted: the page cache and the database catalogue warm up.
-await startOnce(variants[0]!.args);
+// One start not counted: the page cache and the database catalogue warm up (instructions do not care).
+if (!callgrind) await startOnce(variants[0]!.args);
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 ? [...variants].reverse() : variants;
   for (const variant of order) results.get(variant.label)!.push(await startOnce(variant.args));
@@ -62,14 +69,22 @@ for (let round = 0; round < rounds; round++) {
 
 const first = results.get(variants[0]!.label)!;
 console.table(
-  [...results].map(([label, samples]) => ({
-    variant: label,
-    'spawn → /readyz 200, ms': Math.round(median(samples.map((s) => s.readyMs))),
-    'CPU until ready, ms': Math.round(median(samples.map((s) => s.cpuMs))),
-    'idle RSS after GC, MiB': Number(median(samples.map((s) => s.rssMiB)).toFixed(1)),
-    'ready ratio to first': Number(median(samples.map((s, i) => s.readyMs / first[i]!.readyMs)).toFixed(2)),
-    'RSS ratio to first': Number(median(samples.map((s, i) => s.rssMiB / first[i]!.rssMiB)).toFixed(2)),
-  })),
+  [...results].map(([label, samples]) =>
+    callgrind
+      ? {
+          variant: label,
+          'instructions, G': samples.map((s) => (s.instructions! / 1e9).toFixed(2)).join(' '),
+          'instructions ratio to first': Number(median(samples.map((s, i) => s.instructions! / first[i]!.instructions!)).toFixed(2)),
+        }
+      : {
+          variant: label,
+          'spawn → /readyz 200, ms': Math.round(median(samples.map((s) => s.readyMs))),
+          'CPU until ready, ms': Math.round(median(samples.map((s) => s.cpuMs))),
+          'idle RSS after GC, MiB': Number(median(samples.map((s) => s.rssMiB)).toFixed(1)),
+          'ready ratio to first': Number(median(samples.map((s, i) => s.readyMs / first[i]!.readyMs)).toFixed(2)),
+          'RSS ratio to first': Number(median(samples.map((s, i) => s.rssMiB / first[i]!.rssMiB)).toFixed(2)),
+        },
+  ),
 );
 await op.close();
 await database.drop();
@@ -79,19 +94,37 @@ async function startOnce(args: string[]): Promise<Sample> {
   const port = await freePort();
   const bare = args[0] === '-e';
   const started = performance.now();
-  const child = spawn(process.execPath, ['--expose-gc', '--import', GC_HOOK, ...args], {
-    cwd: ROOT,
-    env: { ...env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const node = [process.execPath, '--import', GC_HOOK, ...args];
+  const child = callgrind
+    ? spawn('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', ...node], {
+        cwd: ROOT,
+        env: { ...env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+    : spawn(node[0]!, node.slice(1), {
+        cwd: ROOT,
+        env: { ...env, PORT: String(port), BASE_URL: `http://127.0.0.1:${port}` },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+  let report = '';
+  child.stderr?.on('data', (chunk: Buffer) => (report += chunk.toString()));
   const url = `http://127.0.0.1:${port}${bare ? '/' : '/readyz'}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
     const ok = await answers200(url);
     if (ok) break;
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Under valgrind every poll the server answers adds instructions: a few, far apart.
+    await new Promise((resolve) => setTimeout(resolve, callgrind ? 2000 : 5));
   }
   const readyMs = performance.now() - started;
+  if (callgrind) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    const instructions = Number(/Collected : (\d+)/.exec(report)?.[1]);
+    if (!instructions) throw new Error(`no instruction count from valgrind:\n${report.slice(-2000)}`);
+    return { readyMs, cpuMs: 0, rssMiB: 0, instructions };
+  }
   const cpuMs = cpuMsOf(child.pid!);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   child.kill('SIGUSR2');

@@ -17,8 +17,8 @@ export interface ProcessWorld {
   redisUrl: string;
   prefix: string;
   database: PostgresDatabase;
-  /** Starts one more replica with the same settings (e.g. to replace a stopped one). */
-  startReplica(extraEnv?: Record<string, string>): Promise<ServerProcess>;
+  /** Starts one more replica with the same settings (e.g. to replace a stopped one), of checkout `root` if given. */
+  startReplica(extraEnv?: Record<string, string>, root?: string): Promise<ServerProcess>;
   close(): Promise<void>;
 }
 
@@ -57,8 +57,9 @@ export async function startProcessWorld(options: {
     ...options.env,
   };
   const replicas: ServerProcess[] = [];
-  const start = async (port: number, extraEnv: Record<string, string> = {}) => {
+  const start = async (port: number, extraEnv: Record<string, string> = {}, root?: string) => {
     const replica = await startServerProcess({
+      ...(root ? { root } : {}),
       entry: options.entry ?? 'src',
       ...(options.entry === 'dist' ? { nodeArgs: startFlags() } : {}),
       url: `http://127.0.0.1:${port}`,
@@ -84,7 +85,7 @@ export async function startProcessWorld(options: {
     redisUrl,
     prefix,
     database,
-    startReplica: async (extraEnv) => start(await freePort(), extraEnv),
+    startReplica: async (extraEnv, root) => start(await freePort(), extraEnv, root),
     async close() {
       await Promise.all(replicas.map((replica) => replica.stop()));
       await op.close();
