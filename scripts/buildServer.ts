@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -18,11 +18,12 @@ export const serverDist = `${root}dist`;
  * ~300 files of its dependencies, Node spent most of `npm start` resolving, reading and compiling
  * modules (its ESM and CJS loaders were ~60 % of the CPU until ready). One file: CPU until ready
  * 970 → 580 ms, spawn → /readyz 808 → 565 ms, idle RSS 91.5 → 86.3 MiB (quiet machine, medians of 7). PGlite stays outside the bundle (it loads its WASM and data
- * files from beside its own module), and so does pg's optional native binding.
+ * files from beside its own module), and so does pg's optional native binding. Returns esbuild's
+ * metafile (inputs and outputs, paths relative to the working directory).
  */
-export async function buildServer(): Promise<void> {
+export async function buildServer(): Promise<Metafile> {
   await rm(serverDist, { recursive: true, force: true });
-  await build({
+  const { metafile } = await build({
     entryPoints: [`${root}src/server.ts`],
     outdir: serverDist,
     bundle: true,
@@ -36,7 +37,9 @@ export async function buildServer(): Promise<void> {
     minify: true,
     sourcemap: true,
     logLevel: 'warning',
+    metafile: true, // the files it read: the demo skips the build while none changed (dev/freshBuild.mjs)
   });
+  return metafile;
 }
 
 /**
