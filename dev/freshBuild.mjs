@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 
 /**
  * Runs `build` unless its last run, recorded in `stampFile`, is still current: every output it wrote
- * exists and every input it read (esbuild's metafile) is older than the moment it began. Lockfiles
+ * exists and every input it read (esbuild's metafile) is older than the moment it began (by a
+ * second: an input changed just before a build only costs one more build). Lockfiles
  * count as inputs (npm gives installed files their package's old mtimes, so a dependency upgrade
  * shows only there). The stamp is removed before a build and written after it succeeds, so a
  * failed or interrupted build is redone next time. Saves the demo 0.5–5 s of esbuild per start
@@ -35,7 +36,9 @@ async function isFresh(stampFile) {
   try {
     const { builtAt, inputs, outputs } = JSON.parse(await readFile(stampFile, 'utf8'));
     const [inputTimes] = await Promise.all([Promise.all(inputs.map((file) => stat(file).then((s) => s.mtimeMs))), Promise.all(outputs.map((file) => stat(file)))]);
-    return inputTimes.every((mtime) => mtime < builtAt);
+    // The kernel stamps files from a coarser clock than Date.now(): an input written just after the
+    // build began may carry a time a little before it. Within a second, it counts as changed.
+    return inputTimes.every((mtime) => mtime < builtAt - 1000);
   } catch {
     return false; // no stamp, a damaged one, or a file gone
   }

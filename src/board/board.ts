@@ -20,6 +20,8 @@ export interface Board {
    * it: the board can serve then (its requests wait for the start), so readiness stays up.
    */
   ready(): Promise<void | 'standby' | 'starting'>;
+  /** Starts the embedded database now if it waits for its first use (without waiting for it); nothing for PostgreSQL. */
+  warm(): void;
   /** Stops migration retries and closes the pool (or PGlite). */
   close(): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function createBoard(deps: {
       if (!schema.isReady()) throw new Error(`database schema ${schema.status()}`);
       await db.ping();
     },
+    warm: () => embedded?.warm(),
     async close() {
       schema.stop();
       await db.close();

@@ -109,9 +109,8 @@ export function createLazyDatabase(open: () => Promise<Database>, options: LazyD
     },
     async close() {
       closed = true;
-      const pending = opened;
+      // A start still under way closes what it opens when it ends; shutdown does not wait for it.
       if (db) await db.close();
-      else if (pending) await pending.catch(() => undefined);
     },
   };
 }

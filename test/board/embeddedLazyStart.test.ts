@@ -89,6 +89,24 @@ describe('embedded database started on first use', () => {
     expect(opens).toBe(1);
   }, 60_000);
 
+  it('when a browser loads a page, then the embedded database starts (the board comes next), and the page does not wait for it', async () => {
+    let opens = 0;
+    const { baseUrl } = await startApp({
+      openEmbeddedDatabase: async () => {
+        opens += 1;
+        return new Promise<Database>(() => undefined); // a start that never ends: nothing here may wait for it
+      },
+    });
+    const api = await fetch(`${baseUrl}/api/session-status`);
+    expect(api.status).toBe(200);
+    expect(opens).toBe(0);
+    const page = await fetch(`${baseUrl}/posts/1`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(opens).toBe(1);
+    expect(await readiness(baseUrl)).toEqual({ status: 200, database: 'starting' });
+  });
+
   it('when the embedded database fails to start, then board requests answer 503 temporarily_unavailable with Retry-After, readiness says down, and sign-in still works', async () => {
     const { baseUrl, world } = await startApp({
       openEmbeddedDatabase: async () => {
