@@ -70,7 +70,10 @@ export async function startTestApp(options: {
   await withTimeout(services.oidc.whenReady(), 10_000, 'the app could not discover the test provider');
   // Sign-in is rate-limited through Redis and fails closed: a world's replicas wait for their connection.
   if (options.awaitRedis && services.readinessChecks.redis) await untilOk(services.readinessChecks.redis, 10_000, 'the app could not reach Redis');
-  if (options.awaitSchema ?? true) await withTimeout(services.board.schema.ready, 30_000, 'the board schema did not migrate');
+  if (options.awaitSchema ?? true) {
+    services.board.warm(); // the embedded database starts on first use: this is it
+    await withTimeout(services.board.schema.ready, 30_000, 'the board schema did not migrate');
+  }
   return {
     url,
     services,
