@@ -20,6 +20,7 @@ import { createServer as createNetServer, type Server as NetServer } from 'node:
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stop as stopEsbuild } from 'esbuild';
+import { generateKeyPair } from 'jose';
 import { buildServer, serverDist, startFlags } from '../scripts/buildServer.js';
 import { buildWeb, webDist } from '../scripts/buildWeb.js';
 import { formatLogLine } from './demoLog.js';
@@ -39,6 +40,8 @@ const providerPort = portSetting('DEMO_PROVIDER_PORT', 3002);
 const bff = process.env.BASE_URL || `http://${host}:${port}`;
 const issuer = `http://${host}:${providerPort}`;
 
+// The provider's signing key, generated on the thread pool while everything else starts.
+const keyPair = generateKeyPair('RS256', { extractable: true });
 await assertFree('PORT', port);
 // Bound before the provider is loaded: a BFF that asks for discovery meanwhile waits for the answer
 // instead of being refused and backing off.
@@ -86,12 +89,15 @@ let showLogs = false;
 const recent: string[] = [];
 for (const stream of [child.stdout, child.stderr]) {
   createInterface({ input: stream }).on('line', (line) => {
+    logged();
     const shown = raw ? line : formatLogLine(line);
     if (shown === undefined) return;
     if (showLogs) say(`    ${shown}`);
     else recent.push(shown);
   });
 }
+// Each line the BFF logs (it listens, discovery succeeded, …) is a moment readiness may have changed.
+let logged = () => undefined as void;
 let closeProvider = () => new Promise<void>((resolve) => providerServer.close(() => resolve()));
 child.on('exit', (code, signal) => {
   if (!showLogs) for (const line of recent.slice(-15)) process.stderr.write(`    ${line}\n`);
@@ -113,7 +119,7 @@ const warn = console.warn;
 console.warn = (...args: unknown[]) => (String(args[0]).includes('Unsupported runtime') ? undefined : warn(...args));
 const { startDevProvider } = await import('./oidcProvider.js');
 console.warn = warn;
-const provider = await startDevProvider({ clientBaseUrl: bff, postLogoutRedirectUris: [`${bff}/`], host, server: providerServer }).catch((err: Error) =>
+const provider = await startDevProvider({ clientBaseUrl: bff, postLogoutRedirectUris: [`${bff}/`], host, server: providerServer, keyPair }).catch((err: Error) =>
   fail(`the demo provider could not start: ${err.message}`),
 );
 closeProvider = provider.close;
@@ -164,12 +170,23 @@ async function listenOn(server: NetServer, name: string, value: number): Promise
   });
 }
 
+/**
+ * Polls `url` until it answers 2xx: at once after each line the BFF logs, else every 250 ms — a
+ * fixed 25 ms poll cost the demo's process ~0.5 s of CPU over a start of several seconds on a busy
+ * machine (hundreds of refused connections and 503s).
+ */
 async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await fetch(url).then((r) => r.ok, () => false);
     if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 250);
+      logged = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
   fail(`the BFF did not become ready within ${timeoutMs / 1000} s (${url})`);
 }

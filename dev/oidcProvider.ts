@@ -40,6 +40,11 @@ export interface ProviderOptions {
    * connect while the provider still loads): the provider handles its requests from now on.
    */
   server?: Server;
+  /**
+   * Its RS256 signing key pair (extractable), when the caller began generating it earlier: RSA
+   * key generation takes 80–340 ms of CPU (the demo starts it first thing, on the thread pool).
+   */
+  keyPair?: ReturnType<typeof generateKeyPair>;
 }
 
 /**
@@ -61,7 +66,7 @@ export async function startDevProvider(options: ProviderOptions): Promise<TestPr
     });
   }
   const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const { privateKey } = await (options.keyPair ?? generateKeyPair('RS256', { extractable: true }));
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
   const grants = new Map<string, Set<string>>();
   const store = createEnumerableStore();
