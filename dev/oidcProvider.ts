@@ -5,21 +5,13 @@ import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
 import { createEnumerableStore } from './enumerableAdapter.js';
 import { createProviderAdmin, type ProviderAdmin } from './providerAdmin.js';
+import { ACCOUNTS, CLIENT_ID, CLIENT_SECRET, type AccountId } from './providerAccounts.js';
 import { escapeHtml, page, providerPageHooks } from './providerPages.js';
 
-/** Test users; carol moderates. */
-export const ACCOUNTS = {
-  alice: { given_name: 'Alice', family_name: 'Archer', email: 'alice@example.test', roles: ['user'] },
-  bob: { given_name: 'Bob', family_name: 'Baker', email: 'bob@example.test', roles: ['user'] },
-  carol: { given_name: 'Carol', family_name: 'Cook', email: 'carol@example.test', roles: ['user', 'board-admin'] },
-} as const;
-export type AccountId = keyof typeof ACCOUNTS;
+export { ACCOUNTS, CLIENT_ID, CLIENT_SECRET, type AccountId };
 
 /** Cookie a test client sets for the provider's host to choose who logs in ("deny" refuses consent). */
 export const LOGIN_AS_COOKIE = 'op_login_as';
-
-export const CLIENT_ID = 'board-bff';
-export const CLIENT_SECRET = 'a-client-secret-long-enough-for-hs256-tests-0123456789';
 
 export interface TestProvider {
   issuer: string;
@@ -43,6 +35,16 @@ export interface ProviderOptions {
   port?: number;
   /** Loopback address to listen on; also the issuer's host. */
   host?: string;
+  /**
+   * A server already listening on `host` (the demo binds the port first, so the BFF's discovery can
+   * connect while the provider still loads): the provider handles its requests from now on.
+   */
+  server?: Server;
+  /**
+   * Its RS256 signing key pair (extractable), when the caller began generating it earlier: RSA
+   * key generation takes 80–340 ms of CPU (the demo starts it first thing, on the thread pool).
+   */
+  keyPair?: ReturnType<typeof generateKeyPair>;
 }
 
 /**
@@ -52,17 +54,19 @@ export interface ProviderOptions {
  * small page (the demo).
  */
 export async function startDevProvider(options: ProviderOptions): Promise<TestProvider> {
-  const server: Server = createServer();
+  const server: Server = options.server ?? createServer();
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject); // EADDRINUSE on a fixed port reaches the caller, not the process
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  if (!options.server) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject); // EADDRINUSE on a fixed port reaches the caller, not the process
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  }
   const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const { privateKey } = await (options.keyPair ?? generateKeyPair('RS256', { extractable: true }));
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
   const grants = new Map<string, Set<string>>();
   const store = createEnumerableStore();

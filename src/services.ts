@@ -6,6 +6,7 @@ import { createAuditTrail, type AuditTrail } from './audit/auditTrail.js';
 import { createLoginStateSealer, type LoginStateSealer } from './auth/loginState.js';
 import type { ProvisionUser } from './auth/completeLogin.js';
 import { createBoard, type Board } from './board/board.js';
+import type { Database } from './db/database.js';
 import type { EventBus } from './events/eventBus.js';
 import { createMemoryBus } from './events/memoryBus.js';
 import { createRedisBus } from './events/redisBus.js';
@@ -63,9 +64,10 @@ export interface Services {
 
 /**
  * Builds every long-lived part from the configuration, choosing Redis or the in-process twins.
- * The only place that knows which implementation is behind each interface.
+ * The only place that knows which implementation is behind each interface. `openEmbeddedDatabase`
+ * replaces how the embedded PGlite is opened at its first use (tests of a slow or failing start).
  */
-export async function createServices(config: Config, log: Logger): Promise<Services> {
+export async function createServices(config: Config, log: Logger, options: { openEmbeddedDatabase?: () => Promise<Database> } = {}): Promise<Services> {
   const metrics = createMetrics();
   const { prefix } = config.redis;
   let redis: RedisConnection | undefined;
@@ -92,7 +94,13 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
   const rateLimits = createRateLimits({ settings: config.rateLimit, redis, prefix, log, onLimited: (route) => metrics.rateLimited.inc({ route }) });
-  const board = await createBoard({ database: config.database, moderatorRole: config.board.moderatorRole, events: bus, log });
+  const board = await createBoard({
+    database: config.database,
+    moderatorRole: config.board.moderatorRole,
+    events: bus,
+    log,
+    ...(options.openEmbeddedDatabase ? { openEmbedded: options.openEmbeddedDatabase } : {}),
+  });
   const audit = createAuditTrail({
     repository: createAuditRepository(board.db),
     isSchemaReady: board.schema.isReady,

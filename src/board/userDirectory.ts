@@ -6,7 +6,8 @@ import { identityOf, type ExternalIdentity } from '../sessions/externalIdentity.
 export interface UserDirectory {
   /**
    * Just-in-time provisioning at login: creates or refreshes the user's row and records the login.
-   * Never rejects, and waits at most `provisionWaitMs`: sign-in must not depend on the database. On
+   * Never rejects, and waits at most `provisionWaitMs` (not at all for a database still to start):
+   * sign-in must not depend on the database. On
    * failure it logs, and the first board request of that session provisions the user instead (`userIdFor`).
    */
   provisionUser(identity: ExternalIdentity, loginAt?: Date): Promise<void>;
@@ -24,6 +25,11 @@ export function createUserDirectory(deps: {
   cacheSize?: number;
   /** Longest a login waits for provisioning; a slower upsert finishes in the background. */
   provisionWaitMs?: number;
+  /**
+   * False while the database waits for its first use or is starting (the embedded PGlite): a login
+   * then does not wait at all; its provisioning starts the database and finishes in the background.
+   */
+  isStarted?: () => boolean;
 }): UserDirectory {
   const { db, log } = deps;
   const cacheSize = deps.cacheSize ?? 10_000;
@@ -88,6 +94,7 @@ export function createUserDirectory(deps: {
         (err: unknown) =>
           log.warn({ err: describeError(err) }, 'user provisioning failed; will retry on the first board request'),
       );
+      if (deps.isStarted && !deps.isStarted()) return;
       // A slow database (not a refusing one) must not hold the login redirect for the pool's timeouts.
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((resolve) => {

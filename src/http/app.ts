@@ -112,7 +112,8 @@ export function createApp(services: Services): App {
   );
   app.use(createAuditRouter({ audit: services.audit, requireSession: guard.requireSession, moderatorRole: config.board.moderatorRole }));
   app.use(createBoardRouter({ service: services.board.service, requireSession: guard.requireSession, requireCsrf: csrf.requireCsrf }));
-  app.use(createWebRouter(config.webDir));
+  // A page load is the hint that the board comes next: its embedded database starts while the person signs in.
+  app.use(createWebRouter(config.webDir, services.board.warm));
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(createErrorHandler(log));

@@ -2,7 +2,11 @@ import { Router } from 'express';
 import type { Metrics } from './metrics.js';
 import { noStore } from './noStore.js';
 
-export type ReadinessCheck = () => Promise<void>;
+/**
+ * Resolves when the dependency can serve, rejects when it cannot. A resolved word (the embedded
+ * database's `standby` or `starting`) is reported in place of `up`, and counts as up.
+ */
+export type ReadinessCheck = () => Promise<void | string>;
 
 /** `GET /healthz` (the process answers), `GET /readyz` (every dependency answers), `GET /metrics`. */
 export function createHealthRouter(deps: { checks: Record<string, ReadinessCheck>; metrics: Metrics; timeoutMs: number }): Router {
@@ -15,7 +19,7 @@ export function createHealthRouter(deps: { checks: Record<string, ReadinessCheck
       Object.entries(deps.checks).map(async ([name, check]) => [name, await settle(check, deps.timeoutMs)] as const),
     );
     const checks = Object.fromEntries(entries);
-    const ready = entries.every(([, state]) => state === 'up');
+    const ready = entries.every(([, state]) => state !== 'down');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
   router.get('/metrics', async (_req, res) => {
@@ -24,14 +28,13 @@ export function createHealthRouter(deps: { checks: Record<string, ReadinessCheck
   return router;
 }
 
-async function settle(check: ReadinessCheck, timeoutMs: number): Promise<'up' | 'down'> {
+async function settle(check: ReadinessCheck, timeoutMs: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
   });
   try {
-    await Promise.race([check(), timeout]);
-    return 'up';
+    return (await Promise.race([check(), timeout])) || 'up';
   } catch {
     return 'down';
   } finally {

@@ -4,7 +4,10 @@
  * the ones already ended included, through their parents' accounts: steadier than wall time on a
  * busy machine); then, after `settle` seconds, the RSS of the BFF process and of
  * all the demo's processes together (npm, the demo with its provider, esbuild, the BFF), read from
- * /proc. With `baseline=<checkout>` the same is taken from that checkout, rounds alternating, and
+ * /proc. Then the first board use: alice loads the page and signs in through the demo's provider
+ * (the code flow, as a browser does it; timed together as "sign-in"), `GET /api/posts` is timed from sign-in to its answer (with a lazily started
+ * embedded database, this waits for its start), and both RSS figures are read again after `settle`.
+ * With `baseline=<checkout>` the same is taken from that checkout, rounds alternating, and
  * the medians of both are printed with the median per-round ratios. Each demo runs on free ports and
  * is stopped with SIGTERM to its process group.
  *
@@ -13,7 +16,10 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { TestProvider } from '../../dev/oidcProvider.js';
 import { freePort } from '../support/ports.js';
+import { UserAgent } from '../support/userAgent.js';
+import { signIn } from '../support/world.js';
 import { median } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,6 +34,10 @@ interface Sample {
   cpuMs: number;
   bffRssMiB: number;
   allRssMiB: number;
+  signInMs: number;
+  firstBoardMs: number;
+  bffRssAfterBoardMiB: number;
+  allRssAfterBoardMiB: number;
 }
 const results = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
 for (let round = 0; round < rounds; round++) {
@@ -44,6 +54,10 @@ for (const [name, samples] of results) {
     'CPU until ready, ms': Math.round(median(samples.map((s) => s.cpuMs))),
     'BFF RSS, MiB': Math.round(median(samples.map((s) => s.bffRssMiB))),
     'all processes RSS, MiB': Math.round(median(samples.map((s) => s.allRssMiB))),
+    'sign-in, ms': Math.round(median(samples.map((s) => s.signInMs))),
+    'first GET /api/posts, ms': Math.round(median(samples.map((s) => s.firstBoardMs))),
+    'BFF RSS after board use, MiB': Math.round(median(samples.map((s) => s.bffRssAfterBoardMiB))),
+    'all RSS after board use, MiB': Math.round(median(samples.map((s) => s.allRssAfterBoardMiB))),
   };
 }
 if (options.baseline) {
@@ -54,16 +68,21 @@ if (options.baseline) {
     'CPU until ready, ms': ratio((s) => s.cpuMs),
     'BFF RSS, MiB': ratio((s) => s.bffRssMiB),
     'all processes RSS, MiB': ratio((s) => s.allRssMiB),
+    'sign-in, ms': ratio((s) => s.signInMs),
+    'first GET /api/posts, ms': ratio((s) => s.firstBoardMs),
+    'BFF RSS after board use, MiB': ratio((s) => s.bffRssAfterBoardMiB),
+    'all RSS after board use, MiB': ratio((s) => s.allRssAfterBoardMiB),
   };
 }
 console.table(rows);
 
 async function demoOnce(root: string): Promise<Sample> {
   const started = performance.now();
+  const [port, providerPort] = [await freePort(), await freePort()];
   const child = spawn('npm', ['run', 'demo'], {
     cwd: root,
     detached: true,
-    env: { ...process.env, PORT: String(await freePort()), DEMO_PROVIDER_PORT: String(await freePort()) },
+    env: { ...process.env, PORT: String(port), DEMO_PROVIDER_PORT: String(providerPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -77,17 +96,46 @@ async function demoOnce(root: string): Promise<Sample> {
   });
   const cpuMs = groupMembers(child.pid!).reduce((sum, pid) => sum + cpuWithChildrenMs(pid), 0);
   await new Promise((resolve) => setTimeout(resolve, settleMs));
-  let bffRssMiB = NaN;
-  let allRssMiB = 0;
-  for (const pid of groupMembers(child.pid!)) {
-    const rss = rssMiB(pid);
-    allRssMiB += rss;
-    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server.')) bffRssMiB = rss;
-  }
+  const before = rssOf(child.pid!);
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const alice = new UserAgent();
+  const signInStarted = performance.now();
+  // As a browser begins: the page, then "Sign in" (a page load is the embedded database's cue to start).
+  await (await alice.fetch(`${baseUrl}/`, { headers: { accept: 'text/html' } })).arrayBuffer();
+  await signIn(alice, { op: { issuer: `http://127.0.0.1:${providerPort}` } as TestProvider, baseUrl }, 'alice');
+  const signedIn = performance.now();
+  const posts = await alice.fetch(`${baseUrl}/api/posts`);
+  if (posts.status !== 200) throw new Error(`GET /api/posts answered ${posts.status}: ${await posts.text()}`);
+  const firstBoardMs = performance.now() - signedIn;
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  const after = rssOf(child.pid!);
+
   const exited = new Promise((resolve) => child.once('exit', resolve));
   process.kill(-child.pid!, 'SIGTERM');
   await exited;
-  return { readyMs, cpuMs, bffRssMiB, allRssMiB };
+  return {
+    readyMs,
+    cpuMs,
+    bffRssMiB: before.bff,
+    allRssMiB: before.all,
+    signInMs: signedIn - signInStarted,
+    firstBoardMs,
+    bffRssAfterBoardMiB: after.bff,
+    allRssAfterBoardMiB: after.all,
+  };
+}
+
+/** RSS of the BFF process and of all the demo's processes (process group `pgid`), MiB. */
+function rssOf(pgid: number): { bff: number; all: number } {
+  let bff = NaN;
+  let all = 0;
+  for (const pid of groupMembers(pgid)) {
+    const rss = rssMiB(pid);
+    all += rss;
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server.')) bff = rss;
+  }
+  return { bff, all };
 }
 
 /** Processes in process group `pgid` (the demo was started as its leader). */

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/loadConfig.js';
+import type { Database } from '../../src/db/database.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -37,6 +38,8 @@ export async function startTestApp(options: {
   awaitSchema?: boolean;
   /** Wait until the app's Redis answers (not for an app pointed at a dead Redis on purpose). */
   awaitRedis?: boolean;
+  /** How the embedded PGlite opens at its first use (createServices' option). */
+  openEmbeddedDatabase?: () => Promise<Database>;
 }): Promise<TestApp> {
   const server = options.server ?? (await listenOnLoopback());
   const url = urlOf(server);
@@ -61,13 +64,16 @@ export async function startTestApp(options: {
     },
   });
   const log = createLogger({ level: config.logLevel }, sink);
-  const services = await createServices(config, log);
+  const services = await createServices(config, log, options.openEmbeddedDatabase ? { openEmbeddedDatabase: options.openEmbeddedDatabase } : {});
   server.on('request', createApp(services));
   services.start();
   await withTimeout(services.oidc.whenReady(), 10_000, 'the app could not discover the test provider');
   // Sign-in is rate-limited through Redis and fails closed: a world's replicas wait for their connection.
   if (options.awaitRedis && services.readinessChecks.redis) await untilOk(services.readinessChecks.redis, 10_000, 'the app could not reach Redis');
-  if (options.awaitSchema ?? true) await withTimeout(services.board.schema.ready, 30_000, 'the board schema did not migrate');
+  if (options.awaitSchema ?? true) {
+    services.board.warm(); // the embedded database starts on first use: this is it
+    await withTimeout(services.board.schema.ready, 30_000, 'the board schema did not migrate');
+  }
   return {
     url,
     services,
@@ -80,11 +86,12 @@ export async function startTestApp(options: {
   };
 }
 
-async function untilOk(check: () => Promise<void>, ms: number, message: string): Promise<void> {
+async function untilOk(check: () => Promise<unknown>, ms: number, message: string): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
-      return await check();
+      await check();
+      return;
     } catch {
       if (Date.now() > deadline) throw new Error(message);
       await new Promise((resolve) => setTimeout(resolve, 50));
