@@ -79,11 +79,10 @@ for (const [name, value] of Object.entries(defaults)) env[name] ||= value;
 const [webBuilt, serverBuilt] = await builds;
 stopEsbuild(); // its service process (~30 MiB) has nothing more to build
 if (webBuilt || serverBuilt) say(`  ✓ built     ${[webBuilt && 'web/dist', serverBuilt && 'dist'].filter(Boolean).join(', ')} (sources changed since the last demo)`);
-// The built server, as `npm start` runs it (no TypeScript compiler in the process). --liftoff-only:
-// PGlite's WASM PostgreSQL stays on V8's baseline compiler instead of also being recompiled by the
-// optimising one, which holds ~70 MiB less once started (fast enough for a demo's board).
+// The built server, exactly as `npm start` runs it (no TypeScript compiler in the process; its
+// flags, under which the build made the code cache V8 accepts).
 const serverEntry = `${serverDist}/server.js`;
-const child = spawn(process.execPath, [...startFlags(), '--liftoff-only', serverEntry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+const child = spawn(process.execPath, [...startFlags(), serverEntry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 const raw = process.env.DEMO_LOG === 'json';
 let showLogs = false;
 const recent: string[] = [];
