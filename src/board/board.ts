@@ -82,6 +82,8 @@ export async function createBoard(deps: {
 
 /** The embedded database, migrated as part of its start, and its schema: current once it is up. */
 function createEmbeddedDatabase(open: () => Promise<Database>, log: Logger): { db: LazyDatabase; schema: SchemaState } {
+  // Said at start, as every embedded default is (the PGlite driver's own line comes only at first use).
+  log.warn('database: embedded PGlite, started at the first page load, sign-in or board request (one replica only; set DATABASE_URL for PostgreSQL)');
   let outcome: MigrationOutcome | undefined;
   const db = createLazyDatabase(
     async () => {
