@@ -168,6 +168,7 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     replay: createReplayCache(kv, prefix, 'admin'),
     notBefore,
     index,
+    ends: providerSessionEnds,
     store,
     revoke,
     log,

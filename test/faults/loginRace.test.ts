@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OwnRedis } from '../support/ownRedis.js';
-import type { SessionIndex } from '../../src/sessions/sessionIndex.js';
+import { holdIndexWrite } from '../support/holdIndexWrite.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { UserAgent } from '../support/userAgent.js';
 import { signIn, startWorld, type World } from '../support/world.js';
@@ -72,26 +72,6 @@ describe('a back-channel logout that lands while the callback is signing the use
     expect(status).toEqual({ authenticated: true, sessionActive: false, reason: 'backchannel_logout' });
   }, 30_000);
 });
-
-/**
- * Holds the callback of a sign-in into `providerSid` just before it indexes its new session, on
- * the replica whose services are given, until `release` is called.
- */
-function holdIndexWrite(index: SessionIndex, providerSid: string) {
-  const add = index.add;
-  let reached!: () => void;
-  let release!: () => void;
-  const atIndexWrite = new Promise<void>((resolve) => (reached = resolve));
-  const released = new Promise<void>((resolve) => (release = resolve));
-  index.add = async (entry) => {
-    if (entry.providerSid === providerSid) {
-      reached();
-      await released;
-    }
-    return add.call(index, entry);
-  };
-  return { atIndexWrite, release: () => (release(), (index.add = add)) };
-}
 
 describe.each([
   { store: 'Redis, two replicas', replicas: 2, redis: true },
