@@ -107,7 +107,7 @@ export function createBackchannelLogout(deps: {
  * read again once the write is done.
  */
 async function endThenRead(claims: LogoutClaims & { providerSid: string }, ends: ProviderSessionEnds, index: SessionIndex): Promise<string[]> {
-  const ended = ends.record(claims.iss, claims.providerSid, claims.iat);
+  const ended = ends.record(claims.iss, claims.providerSid, claims.iat, claims.sub);
   const ofProviderSession = index.byProviderSession(claims.iss, claims.providerSid);
   const ofUser = claims.sub === undefined ? undefined : index.byUser(claims.iss, claims.sub);
   const [, sessionIds, userSessionIds] = await Promise.all([ended, ofProviderSession, ofUser]);

@@ -214,7 +214,7 @@ export class SessionStore extends Store {
     const [tombstone, ended] = await Promise.all([
       this.#tombstones.get(sessionId),
       providerSessionEnd && auth?.providerSid !== undefined
-        ? providerSessionEnd.ends.endedSince(auth.issuer, auth.providerSid, sessionIssuedAt(auth))
+        ? providerSessionEnd.ends.endedSince(auth.issuer, auth.providerSid, auth.sub, sessionIssuedAt(auth))
         : false,
     ]);
     if (tombstone) await this.remove(sessionId);

@@ -58,12 +58,16 @@ describe('a session write and the end of its provider session', () => {
     expect(ended).toEqual(['s1', 's2']);
   });
 
-  it('when the tokens were issued after the end (a later sign-in into the same sid), or another provider session ended, then the write stands', async () => {
+  it('when the tokens were issued after the end (a later sign-in into the same sid), another provider session ended, or the logout named another user, then the write stands', async () => {
     await ends.record(ISSUER, 'p1', 1000);
+    await ends.record(ISSUER, 'p3', 1000, 'bob');
     expect(await store.write('s1', sessionOf('p1', tokensIssuedAt(1001)))).toBe('written');
     expect(await store.write('s2', sessionOf('p2', tokensIssuedAt(999)))).toBe('written');
     expect(await store.write('s3', sessionOf(undefined, tokensIssuedAt(999)))).toBe('written');
-    expect(ended).toEqual([]);
+    expect(await store.write('s4', sessionOf('p3', tokensIssuedAt(999)))).toBe('written');
+    await ends.record(ISSUER, 'p3', 1000, 'alice');
+    expect(await store.write('s5', sessionOf('p3', tokensIssuedAt(999)))).toBe('revoked');
+    expect(ended).toEqual(['s5']);
   });
 
   it('when the end cannot be read (Redis down), then the write rejects with 503 and ends nothing', async () => {
