@@ -23,6 +23,7 @@ import { createOidcClient, type OidcClient } from './oidc/oidcClient.js';
 import { createLivenessMonitor, type LivenessMonitor } from './sessions/livenessMonitor.js';
 import { createLivenessSchedule, type LivenessSchedule } from './sessions/livenessSchedule.js';
 import { createRefreshTokens, type RefreshTokens } from './sessions/refreshTokens.js';
+import { createProviderSessionEnds } from './sessions/providerSessionEnds.js';
 import { createRevocationOf } from './sessions/revocationOf.js';
 import { createRevokeSessions, type RevokeSessions } from './sessions/revokeSessions.js';
 import { createSessionIndex, type SessionIndex } from './sessions/sessionIndex.js';
@@ -83,6 +84,7 @@ export async function createServices(config: Config, log: Logger, options: { ope
   const oidc = createOidcClient(config.oidc, log, { onClockOffset: (seconds) => metrics.providerClockOffset.set(seconds) });
   const tombstones = createTombstones(kv, prefix);
   const notBefore = createIssuerNotBefore(kv, prefix, config.session.absoluteSeconds * 1000);
+  const providerSessionEnds = createProviderSessionEnds(kv, prefix, config.session.absoluteSeconds * 1000);
   const store = createSessionStore({
     redis,
     prefix,
@@ -90,6 +92,8 @@ export async function createServices(config: Config, log: Logger, options: { ope
     tombstones,
     kv,
     notBefore: () => notBefore.get(config.oidc.issuer),
+    // `revoke` is built from the store below; a write calls this only once everything is built.
+    providerSessionEnd: { ends: providerSessionEnds, end: (sessionId) => revoke([sessionId], 'backchannel_logout') },
   });
   const index = createSessionIndex(kv, prefix);
   const schedule = createLivenessSchedule(kv, prefix);
@@ -159,6 +163,7 @@ export async function createServices(config: Config, log: Logger, options: { ope
     clockToleranceSeconds: config.oidc.clockToleranceSeconds,
     replay: createReplayCache(kv, prefix),
     index,
+    ends: providerSessionEnds,
     revoke,
     recheck: userRecheck,
     log,
@@ -171,6 +176,7 @@ export async function createServices(config: Config, log: Logger, options: { ope
     replay: createReplayCache(kv, prefix, 'admin'),
     notBefore,
     index,
+    ends: providerSessionEnds,
     store,
     revoke,
     log,

@@ -1,5 +1,6 @@
 import { describeError, type Logger } from '../logger.js';
 import type { OidcClient } from '../oidc/oidcClient.js';
+import type { ProviderSessionEnds } from '../sessions/providerSessionEnds.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import type { SessionStore } from '../sessions/sessionStore.js';
@@ -21,7 +22,10 @@ const MAX_SWEPT_SESSIONS = 200_000;
  *  2. raise the issuer-wide not-before first, so that whatever the sweep misses (or a failure
  *     half-way) is refused when next loaded;
  *  3. revoke, as `backchannel_logout`, the named sessions and every session of this issuer whose
- *     tokens were issued before `notBefore` — on every replica, streams told;
+ *     tokens were issued before `notBefore` — on every replica, streams told; a named provider
+ *     session's end is recorded before its index is read, as for a logout token naming `sid`
+ *     (BackchannelLogout), dated `expiration` (the action carries no `iat`; an ended Keycloak
+ *     session id does not come back);
  *  4. remember the `id` only then (as for logout tokens: a 503 can be retried).
  */
 export function createAdminActions(deps: {
@@ -32,6 +36,7 @@ export function createAdminActions(deps: {
   replay: ReplayCache;
   notBefore: IssuerNotBefore;
   index: SessionIndex;
+  ends: ProviderSessionEnds;
   store: SessionStore;
   revoke: RevokeSessions;
   log: Logger;
@@ -65,8 +70,11 @@ export function createAdminActions(deps: {
     });
     if (await deps.replay.seen(issuer, action.id)) throw new InvalidAdminAction('this id was already used (replay)');
 
-    const named = await Promise.all(action.keycloakSessionIds.map((providerSid) => deps.index.byProviderSession(issuer, providerSid)));
-    const sessionIds = named.flat();
+    // Each end is issued before the index read behind it (one round trip; Redis runs them in order).
+    const ended = action.keycloakSessionIds.map((providerSid) => deps.ends.record(issuer, providerSid, action.expiration));
+    const named = action.keycloakSessionIds.map((providerSid) => deps.index.byProviderSession(issuer, providerSid));
+    const [, ofProviderSessions] = await Promise.all([Promise.all(ended), Promise.all(named)]);
+    const sessionIds = ofProviderSessions.flat();
     if (action.notBefore > 0) {
       await deps.notBefore.raise(issuer, action.notBefore);
       // A LOGOUT (realm "Sign out all active sessions") ended every provider session that existed when

@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import { describeError, type Logger } from '../logger.js';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
+import type { ProviderSessionEnds } from '../sessions/providerSessionEnds.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
 import { isCompactJws } from './jwsChecks.js';
 import type { ReplayCache } from './replayCache.js';
@@ -17,10 +18,11 @@ export type BackchannelLogout = (logoutToken: string, admitted?: Promise<void>) 
 /** What a token names, as far as the reads go: its `jti` (replay marker) and the index lookups. */
 type Named = Pick<LogoutClaims, 'iss' | 'jti' | 'sub' | 'providerSid'>;
 
-interface Lookups {
-  /** Whether the `jti` was processed before, and the app sessions the token names. */
-  result: Promise<[seen: boolean, named: string[]]>;
+/** The reads sent before verification: the `jti`'s marker, and the user's index for a token without `sid`. */
+interface EarlyReads {
   of: Named;
+  seen: Promise<boolean>;
+  named: Promise<string[]> | undefined;
 }
 
 /**
@@ -30,13 +32,20 @@ interface Lookups {
  * once the revocation succeeded (see ReplayCache), so a token answered 503 can be retried. A token
  * naming both `sid` and `sub` has the user's other sessions re-checked with the provider (UserRecheck).
  *
- * The replay check and the index lookups are sent before the signature is verified, named by the
- * token's claims as sent (unverified), in the round trip of the rate limit's read (both go out in
- * the same tick; ioredis auto-pipelines them into one write): reads only, used only when the
- * verified claims name exactly the same keys (else read again), and every decision is taken on the
- * verified token. Measured (README "Performance", fourth pass): one round trip less before the
- * answer (3 → 2 per token), CPU per token 0.95× and tokens/s 1.18× of the build before it (paired
- * A/B, 7 rounds; reproduce: `BENCH_PAIRED=1 npx tsx test/bench/abBuilds.ts <checkout before, built> . 7 3`).
+ * A token naming `sid` has the provider session's end recorded (ProviderSessionEnds) once it has
+ * verified, and its index read only after that write (sent together: one round trip, the write
+ * first, which Redis runs in that order, also on Cluster where the two keys share a slot). A
+ * callback still holding tokens of that provider session then either has its session in the index
+ * by the time it is read, or finds the end when it saves the session: the logout cannot miss it.
+ *
+ * The replay check, and the index lookup of a token naming only `sub`, are sent before the
+ * signature is verified, named by the token's claims as sent (unverified), in the round trip of the
+ * rate limit's read (both go out in the same tick; ioredis auto-pipelines them into one write):
+ * reads only, used only when the verified claims name exactly the same keys (else read again), and
+ * every decision is taken on the verified token. Measured (README "Performance", fourth pass): one
+ * round trip less before the answer (3 → 2 per token naming only `sub`; 3 per token naming `sid`),
+ * CPU per token 0.95× and tokens/s 1.18× of the build before it (paired A/B, 7 rounds; reproduce:
+ * `BENCH_PAIRED=1 npx tsx test/bench/abBuilds.ts <checkout before, built> . 7 3`).
  */
 export function createBackchannelLogout(deps: {
   oidc: OidcClient;
@@ -45,18 +54,24 @@ export function createBackchannelLogout(deps: {
   clockToleranceSeconds: number;
   replay: ReplayCache;
   index: SessionIndex;
+  ends: ProviderSessionEnds;
   revoke: RevokeSessions;
   /** A token naming `sub` makes that user's remaining sessions be checked with the provider. */
   recheck: UserRecheck;
   log: Logger;
 }): BackchannelLogout {
-  const lookUp = (of: Named): Lookups => ({ of, result: Promise.all([deps.replay.seen(of.iss, of.jti), sessionsNamedBy(of, deps.index)]) });
+  const readEarly = (of: Named): EarlyReads => ({
+    of,
+    seen: deps.replay.seen(of.iss, of.jti),
+    named: of.providerSid === undefined ? deps.index.byUser(of.iss, of.sub!) : undefined,
+  });
 
   return async (logoutToken, admitted) => {
     const early = namedBeforeVerification(logoutToken);
-    const sent = early && lookUp(early);
+    const sent = early && readEarly(early);
     // Answered below when the token verifies; a token refused before that leaves its reads unawaited.
-    sent?.result.catch(() => undefined);
+    sent?.seen.catch(() => undefined);
+    sent?.named?.catch(() => undefined);
     await admitted;
     const claims = await verifyLogoutToken(logoutToken, {
       issuer: deps.oidc.issuer(),
@@ -66,7 +81,12 @@ export function createBackchannelLogout(deps: {
       clockToleranceSeconds: deps.clockToleranceSeconds,
       onIssuedAt: deps.oidc.observeIssuedAt,
     });
-    const [seen, named] = await (sent && sameNames(sent.of, claims) ? sent : lookUp(claims)).result;
+    const reads = sent && sameNames(sent.of, claims) ? sent : readEarly(claims);
+    const { providerSid } = claims;
+    const [seen, named] = await Promise.all([
+      reads.seen,
+      providerSid === undefined ? reads.named! : endThenRead({ ...claims, providerSid }, deps.ends, deps.index),
+    ]);
     if (seen) throw new InvalidLogoutToken('this jti was already used (replay)');
     const revoked = await deps.revoke(named, 'backchannel_logout');
     // The sessions are dead whatever happens next: a lost marker weakens replay protection for
@@ -77,6 +97,24 @@ export function createBackchannelLogout(deps: {
     if (claims.sub !== undefined && claims.providerSid !== undefined) deps.recheck.schedule(claims.iss, claims.sub);
     return { revoked };
   };
+}
+
+/**
+ * Records the provider session's end, then reads the sessions the token names: the write is issued
+ * first, the reads in the same tick behind it. With `sub` too, only that user's sessions of the
+ * provider session; the user's index is on another Cluster slot, so its read is not ordered behind
+ * the write: a session of the provider session missing from it (a sign-in between the two) has it
+ * read again once the write is done.
+ */
+async function endThenRead(claims: LogoutClaims & { providerSid: string }, ends: ProviderSessionEnds, index: SessionIndex): Promise<string[]> {
+  const ended = ends.record(claims.iss, claims.providerSid, claims.iat, claims.sub);
+  const ofProviderSession = index.byProviderSession(claims.iss, claims.providerSid);
+  const ofUser = claims.sub === undefined ? undefined : index.byUser(claims.iss, claims.sub);
+  const [, sessionIds, userSessionIds] = await Promise.all([ended, ofProviderSession, ofUser]);
+  if (userSessionIds === undefined) return sessionIds;
+  let users = new Set(userSessionIds);
+  if (sessionIds.some((sessionId) => !users.has(sessionId))) users = new Set(await index.byUser(claims.iss, claims.sub!));
+  return sessionIds.filter((sessionId) => users.has(sessionId));
 }
 
 /**
@@ -99,12 +137,4 @@ function namedBeforeVerification(token: string): Named | undefined {
 
 function sameNames(a: Named, b: Named): boolean {
   return a.iss === b.iss && a.jti === b.jti && a.sub === b.sub && a.providerSid === b.providerSid;
-}
-
-async function sessionsNamedBy(claims: Omit<Named, 'jti'>, index: SessionIndex): Promise<string[]> {
-  if (claims.providerSid === undefined) return index.byUser(claims.iss, claims.sub!);
-  if (claims.sub === undefined) return index.byProviderSession(claims.iss, claims.providerSid);
-  const [ofProviderSession, ofUser] = await Promise.all([index.byProviderSession(claims.iss, claims.providerSid), index.byUser(claims.iss, claims.sub)]);
-  const users = new Set(ofUser);
-  return ofProviderSession.filter((sessionId) => users.has(sessionId));
 }

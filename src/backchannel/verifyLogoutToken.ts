@@ -32,6 +32,8 @@ export interface LogoutClaims {
   /** The provider's session id: the token's `sid` claim. */
   providerSid: string | undefined;
   jti: string;
+  /** Issued at, epoch seconds by the provider's clock: when the provider session ended at the latest. */
+  iat: number;
   /** Expiry, epoch seconds: the replay record lives until then. */
   exp: number;
 }
@@ -91,7 +93,7 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
   const providerSid = optionalId(payload, 'sid');
   if (sub === undefined && providerSid === undefined) reject('the token names neither sid nor sub');
 
-  return { iss: payload.iss as string, sub, providerSid, jti: payload.jti as string, exp: payload.exp as number };
+  return { iss: payload.iss as string, sub, providerSid, jti: payload.jti as string, iat: payload.iat, exp: payload.exp as number };
 }
 
 function checkHeader(header: Record<string, unknown>, expectedAlg: string): void {

@@ -11,8 +11,19 @@ import { sessionIssuedAt } from './sessionIssuedAt.js';
 import { createSessionTokens, type SessionTokens } from './sessionTokens.js';
 import { isTokenSet } from './tokenSet.js';
 import type { Tombstones } from './tombstones.js';
+import type { ProviderSessionEnds } from './providerSessionEnds.js';
 
 type Callback<T = void> = (err?: unknown, value?: T | null) => void;
+
+/**
+ * How a write learns that the session's provider session ended (a logout token naming its `sid`
+ * that may have read the index before this session was in it): `ends` is read after the write,
+ * `end` revokes the session (as `backchannel_logout`).
+ */
+export interface ProviderSessionEnd {
+  ends: ProviderSessionEnds;
+  end: (sessionId: string) => Promise<unknown>;
+}
 
 /** What a write of a session record found once the record was written. */
 export type WriteOutcome = 'written' | 'revoked';
@@ -58,7 +69,8 @@ function renewalSlackMs(idleMs: number): number {
  *  - a session id with a tombstone loads as a stand-in carrying `revoked`, whether or not its record
  *    is (still, or again) there, so the guard answers `session_revoked` and never a live session;
  *  - a stand-in is never written back: a revoked session cannot come back to life;
- *  - every write re-checks revocation after the write (a revocation that landed meanwhile wins);
+ *  - every write re-checks revocation after the write (a revocation that landed meanwhile wins),
+ *    and the end of its provider session (see ProviderSessionEnd), which it then revokes;
  *  - nothing here deletes a record on express-session's behalf: `regenerate` only makes a new id
  *    (the caller revokes the old session when it was live), and a failed TTL renewal is ignored;
  *  - the idle timeout is renewed only when due (see `IdleTimeout`);
@@ -75,9 +87,20 @@ export class SessionStore extends Store {
   readonly #standInMaxAgeMs: number;
   readonly #idle: IdleTimeout;
   readonly #notBefore: (() => Promise<number>) | undefined;
+  readonly #providerSessionEnd: ProviderSessionEnd | undefined;
 
-  /** `notBefore`: the configured issuer's not-before, epoch seconds (0 when none was announced). */
-  constructor(inner: Store, tombstones: Tombstones, tokens: SessionTokens, idle: IdleTimeout, notBefore?: () => Promise<number>) {
+  /**
+   * `notBefore`: the configured issuer's not-before, epoch seconds (0 when none was announced).
+   * `providerSessionEnd`: absent only in tests of the store alone.
+   */
+  constructor(
+    inner: Store,
+    tombstones: Tombstones,
+    tokens: SessionTokens,
+    idle: IdleTimeout,
+    notBefore?: () => Promise<number>,
+    providerSessionEnd?: ProviderSessionEnd,
+  ) {
     super();
     this.#inner = inner;
     this.#tombstones = tombstones;
@@ -85,6 +108,7 @@ export class SessionStore extends Store {
     this.#standInMaxAgeMs = idle.idleMs;
     this.#idle = idle;
     this.#notBefore = notBefore;
+    this.#providerSessionEnd = providerSessionEnd;
   }
 
   /** express-session's hook that turns a loaded record into `req.session`: carries the marks over. */
@@ -163,9 +187,12 @@ export class SessionStore extends Store {
   /**
    * Writes a session record, then re-reads its tombstone: if the session was revoked while the
    * record was being written (a back-channel logout during sign-in or a token refresh), the record
-   * is removed again and the result is `revoked`. Rejects with a 503 HttpError when Redis fails;
-   * the record may then exist or not (a timed-out SET can still run), which readers tolerate since
-   * a tombstone always wins.
+   * is removed again and the result is `revoked`. In the same round trip it reads whether the
+   * session's provider session ended with tokens no newer than the session's (a logout token that
+   * may have looked for the session before it was indexed): the session is then revoked as
+   * `backchannel_logout`, and the result is `revoked` too. Rejects with a 503 HttpError when Redis
+   * fails; the record may then exist or not (a timed-out SET can still run), which readers tolerate
+   * since a tombstone always wins.
    */
   async write(sessionId: string, data: SessionData): Promise<WriteOutcome> {
     if (data.revoked) return 'revoked';
@@ -182,8 +209,17 @@ export class SessionStore extends Store {
     await new Promise<void>((resolve, reject) =>
       this.#inner.set(sessionId, this.#withIdleExpiry(record as SessionData), (err) => (err ? reject(asUnavailable(err)) : resolve())),
     );
-    if (!(await this.#tombstones.get(sessionId))) return 'written';
-    await this.remove(sessionId);
+    const auth = data.auth;
+    const providerSessionEnd = this.#providerSessionEnd;
+    const [tombstone, ended] = await Promise.all([
+      this.#tombstones.get(sessionId),
+      providerSessionEnd && auth?.providerSid !== undefined
+        ? providerSessionEnd.ends.endedSince(auth.issuer, auth.providerSid, auth.sub, sessionIssuedAt(auth))
+        : false,
+    ]);
+    if (tombstone) await this.remove(sessionId);
+    else if (ended) await providerSessionEnd!.end(sessionId);
+    else return 'written';
     return 'revoked';
   }
 
@@ -236,12 +272,14 @@ export function createSessionStore(options: {
   kv: Kv;
   /** The configured issuer's not-before (epoch s), read with every session load. */
   notBefore?: () => Promise<number>;
+  /** Read after every write (see SessionStore.write); absent only in tests of the store alone. */
+  providerSessionEnd?: ProviderSessionEnd;
 }): SessionStore {
   const idleMs = options.idleSeconds * 1000;
   const slackMs = renewalSlackMs(idleMs);
   const { redis } = options;
   const tokens = createSessionTokens(options.kv, options.prefix);
-  if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, tokens, { idleMs, slackMs }, options.notBefore);
+  if (!redis) return new SessionStore(new session.MemoryStore(), options.tombstones, tokens, { idleMs, slackMs }, options.notBefore, options.providerSessionEnd);
   const keyOf = redisKeys(options.prefix).session;
   // A function, so connect-redis never derives the TTL from the cookie (which carries the absolute end).
   const ttlSeconds = () => (idleMs + slackMs) / 1000;
@@ -255,7 +293,7 @@ export function createSessionStore(options: {
         throw unavailable('Redis', err);
       }
     },
-  }, options.notBefore);
+  }, options.notBefore, options.providerSessionEnd);
 }
 
 function sessionRevoked(): HttpError {

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
  * (test/storage/keyLayout.test.ts checks the two against each other, both ways). Each builder takes
  * the placeholders of its row; a `digest` is `keyDigest(…)` of the parts the table names in `h(…)`,
  * so subject and provider session ids never appear in key names. Every command touches one key,
- * which is what lets the layout run unchanged on Redis Cluster.
+ * which is what lets the layout run unchanged on Redis Cluster; the one hash tag (providerSessionEnded)
+ * only orders two commands sent together, it joins no keys in one command.
  */
 export function redisKeys(prefix: string) {
   return {
@@ -17,6 +18,12 @@ export function redisKeys(prefix: string) {
     userIndex: (digest: string) => `${prefix}idx:user:${digest}`,
     /** Sorted set: the session ids of one provider session; `digest` = keyDigest(issuer, provider sid). */
     providerSessionIndex: (digest: string) => `${prefix}idx:psid:${digest}`,
+    /**
+     * A provider session's end, as the latest logout token naming it (its `iat`); `digest` as the
+     * provider session's index. The hash tag is that index's whole key, so on Redis Cluster both are
+     * in one slot and the back-channel's write of this key runs before its read of the index.
+     */
+    providerSessionEnded: (digest: string) => `${prefix}sid-ended:{${prefix}idx:psid:${digest}}`,
     /** Sorted set: every session id. */
     allSessionsIndex: `${prefix}idx:all`,
     tombstone: (sessionId: string) => `${prefix}tomb:${sessionId}`,

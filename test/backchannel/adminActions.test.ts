@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SECRET } from '../../dev/oidcProvider.js';
 import { sessionIssuedAt } from '../../src/sessions/sessionIssuedAt.js';
 import { sessionHandleOf } from '../../src/sessions/sessionHandle.js';
+import { holdIndexWrite } from '../support/holdIndexWrite.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
 import { UserAgent } from '../support/userAgent.js';
@@ -134,6 +135,26 @@ describe('Keycloak admin-URL actions', () => {
     expect((await post('k_logout', await action({ notBefore: 0, keycloakSessionIds: [providerSid], adapterSessionIds: [] }))).status).toBe(204);
     expect(await userStatus(named)).toMatchObject({ status: 401, body: { error: 'session_revoked' } });
     expect((await userStatus(other)).status).toBe(200);
+  });
+
+  it('when a LOGOUT naming a Keycloak session id lands while a callback into that session has not indexed its session yet, then that session is dead on every replica', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'carol');
+    const first = sessionIdOf(agent, world.baseUrl);
+    const { services } = world.apps[0]!;
+    const providerSid = (await services.store.read(first))!.auth!.providerSid!;
+    const hold = holdIndexWrite(services.index, providerSid);
+    const login = signIn(agent, world, 'carol');
+    try {
+      await hold.atIndexWrite;
+      expect((await post('k_logout', await action({ notBefore: 0, keycloakSessionIds: [providerSid], adapterSessionIds: [] }))).status).toBe(204);
+    } finally {
+      hold.release();
+    }
+    expect((await login).response.status).toBe(401);
+    expect(sessionIdOf(agent, world.baseUrl)).not.toBe(first);
+    expect(await userStatus(agent, 0)).toMatchObject({ status: 401, body: { error: 'session_revoked' } });
+    expect(await userStatus(agent, 1)).toMatchObject({ status: 401, body: { error: 'session_revoked' } });
   });
 
   describe('refused actions change nothing', () => {

@@ -6,6 +6,7 @@ import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutToken } from '../../src/backchan
 import { HttpError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import type { OidcClient } from '../../src/oidc/oidcClient.js';
+import { createProviderSessionEnds } from '../../src/sessions/providerSessionEnds.js';
 import { createSessionIndex } from '../../src/sessions/sessionIndex.js';
 import type { Kv } from '../../src/storage/kv.js';
 import { createMemoryKv } from '../../src/storage/memoryKv.js';
@@ -19,6 +20,8 @@ import { createLogoutTokenKeys, TEST_CLIENT_ID, TEST_ISSUER, type LogoutTokenKey
 describe('back-channel logout: reads before verification', () => {
   let keys: LogoutTokenKeys;
   let calls: string[];
+  /** Each call with its key: `set p:sid-ended:{…}` and the like. */
+  let keyed: string[];
   let verifications: number;
   let revoked: string[][];
   let logout: BackchannelLogout;
@@ -26,16 +29,18 @@ describe('back-channel logout: reads before verification', () => {
   beforeEach(async () => {
     keys ??= await createLogoutTokenKeys();
     calls = [];
+    keyed = [];
     verifications = 0;
     revoked = [];
     const memory = createMemoryKv();
     const kv = new Proxy(memory, {
       get: (target, name: keyof Kv) =>
-        typeof target[name] === 'function' ? (...args: unknown[]) => (calls.push(String(name)), (target[name] as (...a: unknown[]) => unknown)(...args)) : target[name],
+        typeof target[name] === 'function' ? (...args: unknown[]) => (calls.push(String(name)), keyed.push(`${String(name)} ${String(args[0])}`), (target[name] as (...a: unknown[]) => unknown)(...args)) : target[name],
     });
     const index = createSessionIndex(kv, 'p:');
     await index.add({ sessionId: 'laptop', issuer: TEST_ISSUER, sub: 'alice', providerSid: 'kc-1', expiresAt: Date.now() + 60_000 });
     calls = [];
+    keyed = [];
     const signingKeys: JWTVerifyGetKey = (header, token) => {
       verifications++;
       return (keys.policy.keys as JWTVerifyGetKey)(header, token);
@@ -48,6 +53,7 @@ describe('back-channel logout: reads before verification', () => {
       clockToleranceSeconds: 30,
       replay: createReplayCache(kv, 'p:'),
       index,
+      ends: createProviderSessionEnds(kv, 'p:', 3_600_000),
       revoke: async (sessionIds) => (revoked.push([...sessionIds]), sessionIds.length),
       recheck: { schedule: () => undefined, stop: () => undefined },
       log: createLogger({ level: 'silent' }),
@@ -65,16 +71,33 @@ describe('back-channel logout: reads before verification', () => {
   it('when the rate limit has not answered yet, then the reads are out but the signature waits; once it lets the token through, the session ends', async () => {
     let admit!: () => void;
     const admitted = new Promise<void>((resolve) => (admit = resolve));
-    const done = logout(await sign({ sid: 'kc-1', sub: 'alice' }), admitted);
+    const done = logout(await sign({ sub: 'alice' }), admitted);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(calls.sort()).toEqual(['get', 'zrangeByScore', 'zrangeByScore']);
+    expect(calls.sort()).toEqual(['get', 'zrangeByScore']);
     expect(verifications).toBe(0);
     admit();
     expect(await done).toEqual({ revoked: 1 });
     expect(verifications).toBe(1);
     expect(revoked).toEqual([['laptop']]);
     // Nothing read twice: the verified token names the keys already read; then the jti is recorded.
-    expect(calls.sort()).toEqual(['get', 'set', 'zrangeByScore', 'zrangeByScore']);
+    expect(calls.sort()).toEqual(['get', 'set', 'zrangeByScore']);
+  });
+
+  it('when a token names a sid, then only its jti is read before verification, and once verified the provider session\'s end is written before its index is read', async () => {
+    let admit!: () => void;
+    const admitted = new Promise<void>((resolve) => (admit = resolve));
+    const done = logout(await sign({ sid: 'kc-1', sub: 'alice' }), admitted);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(keyed).toEqual([expect.stringMatching(/^get p:jti:/)]);
+    admit();
+    expect(await done).toEqual({ revoked: 1 });
+    expect(revoked).toEqual([['laptop']]);
+    expect(keyed.slice(1, 4)).toEqual([
+      expect.stringMatching(/^set p:sid-ended:\{p:idx:psid:[\w-]+\}$/),
+      expect.stringMatching(/^zrangeByScore p:idx:psid:/),
+      expect.stringMatching(/^zrangeByScore p:idx:user:/),
+    ]);
+    expect(keyed.slice(4)).toEqual([expect.stringMatching(/^set p:jti:/)]);
   });
 
   it('when the rate limit refuses, then the signature is never verified and nothing is written or revoked', async () => {
@@ -85,9 +108,10 @@ describe('back-channel logout: reads before verification', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('when a token naming a live session is signed by a stranger, then what was read for it changes nothing, and its jti stays free', async () => {
+  it('when a token naming a live session is signed by a stranger, then what was read for it changes nothing, no end is recorded for its sid, and its jti stays free', async () => {
     const jti = crypto.randomUUID();
     await expect(logout(await sign({ sid: 'kc-1', sub: 'alice', jti }, keys.stranger))).rejects.toBeInstanceOf(InvalidLogoutToken);
+    await expect(logout(await sign({ sub: 'alice', jti }, keys.stranger))).rejects.toBeInstanceOf(InvalidLogoutToken);
     expect(revoked).toEqual([]);
     expect(writes()).toEqual([]);
     // The genuine token with that jti is no replay.

@@ -68,11 +68,11 @@ describe('verifyLogoutToken under generated tokens (property-based)', () => {
     new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(key);
   const headerWith = (typ: string | undefined) => ({ alg: 'RS256', kid: 'rsa-1', ...(typ === undefined ? {} : { typ }) });
 
-  it('accepts every valid token and returns its iss, sub, sid (as providerSid), jti and exp', async () => {
+  it('accepts every valid token and returns its iss, sub, sid (as providerSid), jti, iat and exp', async () => {
     await fc.assert(
       fc.asyncProperty(validClaims, validTyp, async (claims, typ) => {
         const result = await verifyLogoutToken(await sign(claims, headerWith(typ)), policy);
-        expect(result).toEqual({ iss: ISSUER, sub: claims.sub, providerSid: claims.sid, jti: claims.jti, exp: claims.exp });
+        expect(result).toEqual({ iss: ISSUER, sub: claims.sub, providerSid: claims.sid, jti: claims.jti, iat: claims.iat, exp: claims.exp });
       }),
       RUNS,
     );

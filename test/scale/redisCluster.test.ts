@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, topics } from '../../src/events/eventBus.js';
+import { keyDigest, redisKeys } from '../../src/storage/keys.js';
 import { redisCommand, startRedisCluster, type RedisCluster } from '../support/redisTopology.js';
 import { sessionIdOf } from '../support/sessionIds.js';
 import { openSse } from '../support/sseClient.js';
@@ -79,6 +80,24 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
         expect(await answer.json()).toMatchObject({ error: 'session_revoked' });
       }
     }
+  });
+
+  it('when the provider ends a provider session, then its end is recorded in the slot of that provider session\'s index (so its write runs before the index read sent with it)', async () => {
+    const agent = new UserAgent();
+    await signIn(agent, world, 'carol');
+    const providerSid = (await services(A).store.read(sessionIdOf(agent, world.baseUrl)))!.auth!.providerSid!;
+    const keys = redisKeys(world.prefix);
+    const digest = keyDigest(world.op.issuer, providerSid);
+    const endKey = keys.providerSessionEnded(digest);
+    const slotOf = (key: string) => redisCommand(cluster.primaries[0]!.port, 'CLUSTER', 'KEYSLOT', key);
+    expect(await slotOf(endKey)).toBe(await slotOf(keys.providerSessionIndex(digest)));
+    expect(await slotOf(endKey)).not.toBe(await slotOf(keys.providerSessionEnded(keyDigest(world.op.issuer, `${providerSid}-other`))));
+
+    const token = await world.op.signLogoutToken({ sid: providerSid, sub: 'carol' });
+    const posted = await fetch(at(B, '/auth/backchannel-logout'), { method: 'POST', headers: FORM, body: new URLSearchParams({ logout_token: token }) });
+    expect(posted.status).toBe(200);
+    expect((await Promise.all(cluster.primaries.map((node) => keysOn(node.port)))).flat()).toContain(endKey);
+    expect((await agent.fetch(at(A, '/api/user'))).status).toBe(401);
   });
 
   it('when an event is published for a user on replica A, then that user\'s streams on both replicas receive it (fan-out)', async () => {

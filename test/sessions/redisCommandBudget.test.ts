@@ -30,6 +30,22 @@ const BACKCHANNEL_BUDGET = {
   /** The count, the marker and the index together (sent before the signature is verified); the marker's SET. */
   roundTrips: 2,
 };
+/**
+ * Per valid logout token naming only a provider session (`sid`) of no session of ours (with `sub`
+ * too, the user's index is read as well, and the user re-checked later: UserRecheck). The index
+ * is read only after the provider session's end is written, so a sign-in racing the token cannot
+ * be missed (test/faults/loginRace.test.ts): one round trip more than before that write existed
+ * (3 where it was 2), one command more (4 → 5).
+ */
+const BACKCHANNEL_SID_BUDGET = {
+  /**
+   * GET of the refused-token count, GET of the `jti` marker (before verification); SET of the
+   * provider session's end, ZRANGEBYSCORE of its index; SET of the `jti` marker.
+   */
+  commands: 5,
+  /** The count and the `jti` marker; the end and the index read together; the `jti` marker's SET. */
+  roundTrips: 3,
+};
 const REQUESTS = 20;
 
 describe('Redis work per request on the hot paths', () => {
@@ -75,9 +91,12 @@ describe('Redis work per request on the hot paths', () => {
     },
   );
 
-  it('when the provider posts valid logout tokens one after another, then each costs Redis no more than the back-channel budget', async () => {
+  it.each([
+    ['naming a user', BACKCHANNEL_BUDGET, () => ({ sub: `nobody-${randomUUID()}` })],
+    ['naming a provider session', BACKCHANNEL_SID_BUDGET, () => ({ sid: randomUUID() })],
+  ] as const)('when the provider posts valid logout tokens %s one after another, then each costs Redis no more than its back-channel budget', async (_, budget, claims) => {
     const post = async () => {
-      const token = await world.op.signLogoutToken({ sub: `nobody-${randomUUID()}` });
+      const token = await world.op.signLogoutToken(claims());
       const response = await fetch(`${world.baseUrl}/auth/backchannel-logout`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -87,8 +106,8 @@ describe('Redis work per request on the hot paths', () => {
     };
     await post();
     const { commands, commandsPerRequest, roundTripsPerRequest } = await measure(post);
-    expect(commandsPerRequest, `commands: ${JSON.stringify(commands)}`).toBeLessThanOrEqual(BACKCHANNEL_BUDGET.commands);
-    expect(roundTripsPerRequest).toBeLessThanOrEqual(BACKCHANNEL_BUDGET.roundTrips);
+    expect(commandsPerRequest, `commands: ${JSON.stringify(commands)}`).toBeLessThanOrEqual(budget.commands);
+    expect(roundTripsPerRequest).toBeLessThanOrEqual(budget.roundTrips);
     expect(commandsPerRequest).toBeGreaterThanOrEqual(1);
   });
 
