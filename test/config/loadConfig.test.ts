@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { serverStderr } from '../support/tsxStderr.js';
 import { ConfigError, loadConfig } from '../../src/config/loadConfig.js';
 
 const minimal = { OIDC_ISSUER: 'http://127.0.0.1:8080/realms/board', CLIENT_ID: 'board-bff', CLIENT_SECRET: 's3cret' };
@@ -93,6 +94,6 @@ describe('loadConfig', () => {
     });
     const failure = await run.then(() => undefined, (err: { code: number; stderr: string }) => err);
     expect(failure?.code).toBe(1);
-    expect(failure?.stderr.trim()).toBe('board-bff: configuration error: PORT must be a whole number, got "x"');
+    expect(serverStderr(failure?.stderr ?? '').trim()).toBe('board-bff: configuration error: PORT must be a whole number, got "x"');
   });
 });

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { serverStderr } from '../support/tsxStderr.js';
 
 const minimal = { OIDC_ISSUER: 'http://127.0.0.1:9/realms/board', CLIENT_ID: 'board-bff', CLIENT_SECRET: 's3cret' };
 
@@ -24,7 +25,7 @@ describe('server start-up', () => {
       console.log(`port in use: exit ${failure?.code} after ${elapsedMs} ms`);
       expect(failure?.signal ?? null).toBeNull();
       expect(failure?.code).toBe(1);
-      expect(failure?.stderr.trim()).toBe(`board-bff: cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE)`);
+      expect(serverStderr(failure?.stderr ?? '').trim()).toBe(`board-bff: cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE)`);
       expect(failure?.stdout).toBe('');
       // Not the embedded database's start-up, nor a lingering process: well under its ~4 s.
       expect(elapsedMs).toBeLessThan(8_000);
