@@ -73,6 +73,11 @@ const defaults: Record<string, string> = {
   CLIENT_SECRET,
   // Short enough to watch "Sign out everyone" (no logout token) being noticed.
   LIVENESS_INTERVAL_SECONDS: '10',
+  // glibc's malloc raises its mmap threshold as large blocks are freed (up to 32 MiB); from then on
+  // buffers of a few MiB (PGlite's 9 MB WASM file read to compile it, …) come from the heap and
+  // stay in RSS once freed. Fixed at its initial 128 KiB, freed buffers go back to the system: BFF
+  // RSS after the first board use 140 → 126 MiB (README "Performance", the demo). Other C libraries ignore it.
+  MALLOC_MMAP_THRESHOLD_: '131072',
 };
 // The board's data on disk, kept from one demo to the next (delete the directory to start afresh):
 // outside the BFF's memory (its RSS after the first board use 297 → ~140 MiB), and a later start
