@@ -19,11 +19,17 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
     for (let attempt = 0; ; attempt++) {
       try {
         await link(mine, file);
-        return () => unlink(file).catch(() => undefined);
+        held.add(file);
+        return async () => {
+          held.delete(file);
+          await unlink(file).catch(() => undefined);
+        };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const holder = Number(await readFile(file, 'utf8').catch(() => ''));
-        if (attempt > 0 || isAlive(holder)) {
+        // Our own pid in a lock we do not hold: left by an earlier process that had it (a container's BFF is pid 1 each time).
+        const mineButStale = holder === process.pid && !held.has(file);
+        if (attempt > 0 || (isAlive(holder) && !mineButStale)) {
           throw new Error(`PGLITE_DIR ${dir} is in use by process ${holder} (${file}); one process at a time: stop it or choose another PGLITE_DIR`);
         }
         await unlink(file).catch(() => undefined);
@@ -33,6 +39,9 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
     await unlink(mine).catch(() => undefined);
   }
 }
+
+/** Lock files this process holds. */
+const held = new Set<string>();
 
 function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;

@@ -35,7 +35,7 @@ describe('PGlite in a data directory (PGLITE_DIR, the demo)', () => {
     await second.close();
   }, 120_000);
 
-  it('when another process holds the directory, then a second open is refused, and it opens once the first is closed', async () => {
+  it('when the directory is open already, then a second open is refused naming the process, and it opens once the first is closed', async () => {
     const dir = join(await scratch(), 'pglite');
     const first = await createPgliteDatabase({ dataDir: dir }, log);
     await expect(createPgliteDatabase({ dataDir: dir }, log)).rejects.toThrow(`PGLITE_DIR ${dir} is in use by process ${process.pid}`);
@@ -45,13 +45,19 @@ describe('PGlite in a data directory (PGLITE_DIR, the demo)', () => {
     await second.close();
   }, 120_000);
 
-  it('when the lock was left by a process that has ended, then it is taken over', async () => {
+  it('when the lock was left by a process that has ended (or by an earlier process with this pid), then it is taken over', async () => {
     const dir = join(await scratch(), 'pglite');
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
     await writeFile(`${dir}.lock`, gone);
     const db = await createPgliteDatabase({ dataDir: dir }, log);
     expect(await readFile(`${dir}.lock`, 'utf8')).toBe(String(process.pid));
     await db.close();
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+
+    // A container's process has the same pid at every start: a lock naming it, not taken by it, is stale.
+    await writeFile(`${dir}.lock`, String(process.pid));
+    const again = await createPgliteDatabase({ dataDir: dir }, log);
+    await again.close();
     expect(existsSync(`${dir}.lock`)).toBe(false);
   }, 120_000);
 
