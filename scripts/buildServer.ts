@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -58,6 +58,7 @@ export async function buildServer(): Promise<Metafile> {
         js: "'use strict';var __importMetaUrl=require('node:url').pathToFileURL(__filename).href,__importMetaResolve=(s)=>require('node:url').pathToFileURL(require.resolve(s)).href;",
       },
       define: { 'import.meta.url': '__importMetaUrl', 'import.meta.resolve': '__importMetaResolve' },
+      plugins: [pgWithoutCloudflareProbe],
       minify: true,
       sourcemap: true,
       logLevel: 'warning',
@@ -80,6 +81,25 @@ export async function buildServer(): Promise<Metafile> {
     outputs: Object.assign({}, ...results.map((r) => r.metafile.outputs)),
   };
 }
+
+/**
+ * pg's lib/stream.js asks at load whether it runs on Cloudflare Workers: where there is no global
+ * `navigator` (Node < 21), by constructing a `Response` — which loads Node's fetch (undici, web
+ * streams, http2) into every replica that uses PostgreSQL, though nothing before the first sign-in
+ * needs it. Inside that one module `Response` is declared undefined, so the probe answers "not
+ * Cloudflare" (what it answers on Node anyway) without loading undici: idle RSS after GC −X MiB,
+ * CPU until ready −Y ms (README "Performance", start-up). Guarded by test/deploy/builtServer.test.ts
+ * (undici is not loaded when the built server is ready).
+ */
+const pgWithoutCloudflareProbe: Plugin = {
+  name: 'pg-without-cloudflare-probe',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => ({
+      contents: `var Response; // scripts/buildServer.ts: pgWithoutCloudflareProbe\n${await readFile(args.path, 'utf8')}`,
+      loader: 'js',
+    }));
+  },
+};
 
 /**
  * Runs dist/server.js with `npm start`'s node flags (V8 accepts a cache only under the flags that
