@@ -39,8 +39,8 @@ export function tombstoneThenTellInTurn(tombstones: Tombstones, bus: EventBus): 
  * Cluster slot moving: the SET is sent again later) would leave the PUBLISH done without the
  * tombstone; a script stops at the failed SET, and a script sent again runs both or neither. The
  * tombstone is written as Tombstones.put writes it (the revocation's JSON under `tomb:<id>`).
- * Measured (README "Performance", propagation): round trips before the event 4 → 3 for a logout
- * token naming `sid`; reproduce with `npm run bench:sse -- baseline=<checkout before, built>`.
+ * One of the two round trips the propagation pass took off a back-channel logout's path to the
+ * event (README "Performance"; `npx tsx test/bench/roundTripsToEvent.ts baseline=<before, built>`).
  */
 export function createRedisTombstoneThenTell(redis: RedisConnection, prefix: string): TombstoneThenTell {
   const keys = redisKeys(prefix);
