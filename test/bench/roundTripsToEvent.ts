@@ -10,6 +10,7 @@
  *   divided by it) do not depend on the machine's load. "told": round trips A waits for before the
  *   PUBLISH leaves; "answered": before the POST answers.
  * - `delay=0`: no proxy; times, p50 / p90 / p99 over `samples`, with `streams` open on each B.
+ * Both modes print replica A's CPU time per POST (from /proc; it includes A's idle timers).
  *
  *   npx tsx test/bench/roundTripsToEvent.ts [samples=5] [delay=100] [streams=0] [recheck=10000] [trace=1] [baseline=/path/to/other/checkout]
  *
@@ -54,15 +55,17 @@ try {
       const sample = await pair.sample(i);
       // The first token warms each replica up (script loads, JIT); the rest are counted.
       if (i > 0) pair.results.push(sample);
+      else pair.cpuAtStart = pair.cpuMs();
     }
   }
+  for (const pair of pairs) pair.cpuAtEnd = pair.cpuMs();
 } finally {
   await Promise.all(pairs.map((pair) => pair.stop()));
   proxy?.close();
   await op.close();
   await database.drop();
 }
-const rows = Object.fromEntries(pairs.map((pair) => [pair.name, figures(pair.results)]));
+const rows = Object.fromEntries(pairs.map((pair) => [pair.name, { ...figures(pair.results), cpuPerPostOnAMs: Math.round(((pair.cpuAtEnd - pair.cpuAtStart) / samples) * 100) / 100 }]));
 if (pairs.length === 2) {
   const [x, y] = [rows[pairs[0]!.name]!, rows[pairs[1]!.name]!];
   rows['ratio (this / baseline)'] = Object.fromEntries(Object.keys(x).map((k) => [k, Math.round((x[k]! / y[k]!) * 100) / 100]));
@@ -73,6 +76,10 @@ process.exit(0);
 interface Pair {
   name: string;
   results: Array<{ told: number; answered: number }>;
+  /** Replica A's CPU time so far (ms), and as read after the warm-up sample and after the last. */
+  cpuMs(): number;
+  cpuAtStart: number;
+  cpuAtEnd: number;
   sample(i: number): Promise<{ told: number; answered: number }>;
   stop(): Promise<void>;
 }
@@ -105,6 +112,9 @@ async function startPair(name: string, root: string | undefined): Promise<Pair> 
   return {
     name,
     results: [],
+    cpuMs: () => a.cpuMs(),
+    cpuAtStart: NaN,
+    cpuAtEnd: NaN,
     async sample(i) {
       const target = (i * 7919) % sessions.length;
       const session = sessions[target]!;
