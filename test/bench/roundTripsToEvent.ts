@@ -65,7 +65,7 @@ try {
   await op.close();
   await database.drop();
 }
-const rows = Object.fromEntries(pairs.map((pair) => [pair.name, { ...figures(pair.results), cpuPerPostOnAMs: Math.round(((pair.cpuAtEnd - pair.cpuAtStart) / samples) * 100) / 100 }]));
+const rows: Record<string, Record<string, number>> = Object.fromEntries(pairs.map((pair) => [pair.name, { ...figures(pair.results), cpuPerPostOnAMs: Math.round(((pair.cpuAtEnd - pair.cpuAtStart) / samples) * 100) / 100 }]));
 if (pairs.length === 2) {
   const [x, y] = [rows[pairs[0]!.name]!, rows[pairs[1]!.name]!];
   rows['ratio (this / baseline)'] = Object.fromEntries(Object.keys(x).map((k) => [k, Math.round((x[k]! / y[k]!) * 100) / 100]));
