@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { Socket, type AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,9 +54,10 @@ describe('takeConnection', () => {
     expect(seen).toEqual(['close']);
   });
 
-  it('when a connection is taken, then node:http holds nothing of it: no parser, not among its connections, and the request and response can be collected', async () => {
+  it('when a connection is taken, then node:http holds nothing of it: no parser, no listener wrappers, not among its connections, and the request and response can be collected', async () => {
     let taken: Socket | undefined;
     let parserLeft: unknown = 'unset';
+    let wrapped: boolean | undefined;
     const collected: string[] = [];
     const registry = new FinalizationRegistry<string>((name) => collected.push(name));
     const url = await listen((req, res) => {
@@ -69,6 +70,7 @@ describe('takeConnection', () => {
       socket.write('hello\n');
       setImmediate(() => {
         parserLeft = (socket as Socket & { parser: unknown }).parser;
+        wrapped = socket.on !== Socket.prototype.on || socket.addListener !== Socket.prototype.addListener || socket.prependListener !== Socket.prototype.prependListener;
         taken = socket;
       });
     });
@@ -77,6 +79,8 @@ describe('takeConnection', () => {
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('hello\n');
     await expect.poll(() => taken).toBeDefined();
     expect(parserLeft).toBeNull();
+    // node:http's per-socket wrappers of on/addListener/prependListener are gone too.
+    expect(wrapped).toBe(false);
     // Node's connection tracking (idle and request timeouts, closeAllConnections) no longer sees it.
     server!.closeAllConnections();
     expect(taken!.destroyed).toBe(false);
