@@ -17,21 +17,21 @@ const headers = () => ({
   'Access-Control-Allow-Credentials': 'true',
 });
 const server = createServer((req, res) => {
-  if (take) {
-    const socket = take(req, res, 200, headers());
-    socket.on('error', () => undefined);
-    socket.on('end', () => socket.destroy());
-    socket.on('close', () => streams.delete(socket));
-    socket.resume();
-    socket.write('retry: 3000\ndata: connected\n\n');
-    streams.add(socket);
-    return;
-  }
+  if (take) return holdTaken(take(req, res, 200, headers()));
   res.writeHead(200, { ...headers(), Connection: 'keep-alive' });
   res.write('retry: 3000\ndata: connected\n\n');
   streams.add(res);
   res.on('close', () => streams.delete(res));
 });
+// Apart from the request listener: a closure made in there would keep its `res` (V8 contexts).
+function holdTaken(socket) {
+  socket.on('error', () => undefined);
+  socket.on('end', () => socket.destroy());
+  socket.on('close', () => streams.delete(socket));
+  socket.resume();
+  socket.write('retry: 3000\ndata: connected\n\n');
+  streams.add(socket);
+}
 setInterval(() => {
   for (const stream of streams) stream.write(': ping\n\n');
 }, 15_000).unref();
