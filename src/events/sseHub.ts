@@ -193,7 +193,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       deps.bus.subscribe(userTopic, listener);
       if (streams.size === 0) deps.bus.subscribe(topics.broadcast, broadcast);
       // From here to the 'close' listener nothing awaits: the client cannot leave halfway through the
-      // registration (a socket that has already closed is released at once, below).
+      // registration.
       const socket = takeConnection(req, res, 200, { ...STREAM_HEADERS, ...headers });
       const stream: Stream = { socket, sessionId: owner.sessionId, sessionTopic, userTopic, listener };
       streams.set(socket, stream);

@@ -3,9 +3,11 @@
  * (`root`), each loaded from its own src/ into this process, on a bare node:http server and the
  * in-process bus. The clients are raw sockets that stop reading once connected (the frames wait in
  * the kernel), so the process's CPU time is the hub's: serialising the event once, writing it to
- * every stream. Variants alternate; medians of the rounds.
+ * every stream. Then `samples` times: one more stream opens, and its session's `session_invalidated`
+ * is published; the time until its client reads it ("delivered", p50 and p90, with all N streams
+ * open). Variants alternate; medians of the rounds.
  *
- *   npx tsx test/bench/sseFanout.ts [streams=2000] [events=100] [rounds=5] [root=/other/checkout]
+ *   npx tsx test/bench/sseFanout.ts [streams=2000] [events=100] [samples=100] [rounds=5] [root=/other/checkout]
  */
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -16,26 +18,38 @@ const options = Object.fromEntries(process.argv.slice(2).map((arg) => [arg.slice
 const streamCount = Number(options.streams ?? 2000);
 const eventCount = Number(options.events ?? 100);
 const rounds = Number(options.rounds ?? 5);
+const samples = Number(options.samples ?? 100);
 const ROOT = new URL('../..', import.meta.url).pathname;
 const variants = [{ name: 'this checkout', root: ROOT }, ...(options.root ? [{ name: 'baseline', root: options.root }] : [])];
 
-const results = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+type Figures = { cpuMicrosecondsPerEvent: number; deliveredP50Ms: number; deliveredP90Ms: number };
+const results = new Map<string, Figures[]>(variants.map((v) => [v.name, []]));
 for (let round = 0; round < rounds; round++) {
   for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
-    const microseconds = await measure(variant.root);
-    results.get(variant.name)!.push(microseconds);
-    console.log(JSON.stringify({ variant: variant.name, round, streams: streamCount, cpuMicrosecondsPerEvent: microseconds }));
+    const figures = await measure(variant.root);
+    results.get(variant.name)!.push(figures);
+    console.log(JSON.stringify({ variant: variant.name, round, streams: streamCount, ...figures }));
   }
 }
 const median = (list: number[]) => [...list].sort((x, y) => x - y)[Math.floor((list.length - 1) / 2)]!;
-const rows: Record<string, Record<string, number>> = Object.fromEntries(
-  [...results].map(([name, list]) => [name, { 'CPU µs per event': median(list), 'CPU µs per event and stream': Math.round((median(list) / streamCount) * 100) / 100 }]),
-);
-if (options.root) rows['ratio (this / baseline)'] = { 'CPU µs per event': Math.round((median(results.get('this checkout')!) / median(results.get('baseline')!)) * 100) / 100 };
+const medians = (list: Figures[]): Figures => ({
+  cpuMicrosecondsPerEvent: median(list.map((f) => f.cpuMicrosecondsPerEvent)),
+  deliveredP50Ms: median(list.map((f) => f.deliveredP50Ms)),
+  deliveredP90Ms: median(list.map((f) => f.deliveredP90Ms)),
+});
+const rows: Record<string, Figures> = Object.fromEntries([...results].map(([name, list]) => [name, medians(list)]));
+if (options.root) {
+  const [x, y] = [rows['this checkout']!, rows.baseline!];
+  rows['ratio (this / baseline)'] = {
+    cpuMicrosecondsPerEvent: round2(x.cpuMicrosecondsPerEvent / y.cpuMicrosecondsPerEvent),
+    deliveredP50Ms: round2(x.deliveredP50Ms / y.deliveredP50Ms),
+    deliveredP90Ms: round2(x.deliveredP90Ms / y.deliveredP90Ms),
+  };
+}
 console.table(rows);
 process.exit(0);
 
-async function measure(root: string): Promise<number> {
+async function measure(root: string): Promise<Figures> {
   const src = (file: string) => pathToFileURL(join(root, 'src', file)).href;
   const { createSseHub } = (await import(src('events/sseHub.ts'))) as typeof import('../../src/events/sseHub.js');
   const { createMemoryBus } = (await import(src('events/memoryBus.ts'))) as typeof import('../../src/events/memoryBus.js');
@@ -63,11 +77,49 @@ async function measure(root: string): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   const used = process.cpuUsage(started);
+
+  const delivered: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const id = String(next);
+    const { socket, invalidated } = await openReading(port);
+    const at = performance.now();
+    await bus.publish(topics.session(`h-${id}`), createEvent('session_invalidated', { reason: 'revoked' }));
+    delivered.push((await invalidated) - at);
+    socket.destroy();
+  }
+  delivered.sort((x, y) => x - y);
   hub.close();
   for (const client of clients) client.destroy();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return Math.round((used.user + used.system) / eventCount);
+  return {
+    cpuMicrosecondsPerEvent: Math.round((used.user + used.system) / eventCount),
+    deliveredP50Ms: round2(delivered[Math.floor(delivered.length * 0.5)]!),
+    deliveredP90Ms: round2(delivered[Math.floor(delivered.length * 0.9)]!),
+  };
+}
+
+/** A stream's client that keeps reading: resolves once connected, `invalidated` when its event arrives. */
+async function openReading(port: number): Promise<{ socket: Socket; invalidated: Promise<number> }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  let seen = '';
+  let onInvalidated!: (at: number) => void;
+  const invalidated = new Promise<number>((resolve) => (onInvalidated = resolve));
+  await new Promise<void>((resolve, reject) => {
+    socket.on('connect', () => socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`));
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      const at = performance.now();
+      seen += chunk.toString('latin1');
+      if (seen.includes('data: connected\n\n')) resolve();
+      if (seen.includes('event: session_invalidated')) onInvalidated(at);
+    });
+  });
+  return { socket, invalidated };
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 /** A stream's client: reads until `data: connected`, then stops reading. */
