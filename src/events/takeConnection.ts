@@ -9,9 +9,9 @@ import { freeParser } from '_http_common';
  * the caller then writes on the socket is the body, delimited by the connection's close
  * (`Connection: close`, no chunked framing: HTTP/1.0 and 1.1 alike). Why: a long-lived event
  * stream held through node:http keeps its parser, request, response and per-connection closures
- * for hours; a bare node:http server holding streams read 15.3 KiB of RSS per stream (5.9 KiB of
- * heap), 8.8 KiB (2.7 KiB of heap) once they are taken this way (`npx tsx test/bench/sseMemory.ts
- * targets=bare,bare-taken`, 5,000 streams).
+ * for hours; a bare node:http server holding streams read 15.1 KiB of RSS per stream (5.9 KiB of
+ * heap), 2.1 KiB (1.4 KiB of heap) once they are taken this way (`npx tsx test/bench/sseMemory.ts
+ * targets=bare,bare-taken`, 5,000 streams; README "What a stream keeps beyond node:http").
  *
  * The response must hold its connection (`res.socket === req.socket`; not so while it is queued
  * behind an earlier response on a pipelined connection). Returns the socket, now the caller's: it
@@ -22,8 +22,8 @@ import { freeParser } from '_http_common';
  * finished), so whoever tracks open responses lets go of it; it never emits 'finish'.
  *
  * Internal to Node, pinned by test/events/takeConnection.test.ts: the socket's `parser`,
- * `_http_common`'s `freeParser` (what Node's own upgrade path calls), and which events node:http
- * listens to on the socket (all of them removed here).
+ * `_http_common`'s `freeParser` (what Node's own upgrade path calls), which events node:http
+ * listens to on the socket (all of them removed here), and its per-socket listener wrappers.
  */
 export function takeConnection(req: IncomingMessage, res: ServerResponse, status: number, headers: OutgoingHttpHeaders): Socket {
   const socket = req.socket;
