@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { takeConnection } from './takeConnection.js';
 import { describeError, type Logger } from '../logger.js';
 import type { Revocation } from '../sessions/revocation.js';
 import { createEvent, topics, type AppEvent, type EventBus, type Listener } from './eventBus.js';
@@ -51,9 +53,13 @@ export interface SseHubDeps {
   onDropped?: () => void;
 }
 
-/** What an open stream holds beyond its socket: kept small, as a replica holds thousands. */
+/**
+ * What an open stream holds beyond its socket: kept small, as a replica holds thousands. The socket
+ * is taken from node:http once the head is sent (src/events/takeConnection.ts): no parser, request or
+ * response object lives on with the stream.
+ */
 interface Stream {
-  readonly res: ServerResponse;
+  readonly socket: Socket;
   readonly sessionId: string;
   readonly sessionTopic: string;
   readonly userTopic: string;
@@ -73,7 +79,7 @@ const RECHECK_RETRY_MS = 1000;
  * and ended, the others get a `resync` event (board events may have been missed).
  */
 export function createSseHub(deps: SseHubDeps): SseHub {
-  const streams = new Map<ServerResponse, Stream>();
+  const streams = new Map<Socket, Stream>();
   const changed = () => deps.onStreamsChanged?.(streams.size);
 
   const heartbeat = setInterval(() => {
@@ -82,20 +88,28 @@ export function createSseHub(deps: SseHubDeps): SseHub {
   heartbeat.unref();
 
   const write = (stream: Stream, frame: string): void => {
-    const { res } = stream;
-    if (res.writableEnded || res.destroyed) return;
-    if (res.writableLength > deps.maxBufferedBytes) {
-      deps.log.warn({ buffered: res.writableLength }, 'SSE client is not reading; dropping its stream');
+    const { socket } = stream;
+    if (socket.writableEnded || socket.destroyed) return;
+    if (socket.writableLength > deps.maxBufferedBytes) {
+      deps.log.warn({ buffered: socket.writableLength }, 'SSE client is not reading; dropping its stream');
       deps.onDropped?.();
-      res.destroy();
+      socket.destroy();
       return;
     }
-    res.write(frame);
+    socket.write(frame);
   };
 
   const send = (stream: Stream, event: AppEvent, frame = frameOf(event)): void => {
     write(stream, frame);
-    if (event.type === 'session_invalidated') stream.res.end();
+    if (event.type === 'session_invalidated') end(stream.socket);
+  };
+
+  // A stream's body is delimited by its connection's close, so ending one closes the connection: it
+  // is released at once, and the socket destroyed once the last frame is handed to the kernel (the
+  // client's side of the close is not waited for).
+  const end = (socket: Socket, frame = ''): void => {
+    release(socket);
+    socket.end(frame, () => socket.destroy());
   };
 
   // One listener for all streams rather than one per stream: a stream then costs the fan-out no
@@ -105,28 +119,26 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     for (const stream of streams.values()) send(stream, event, frame);
   };
 
-  const endWithRetry = (res: ServerResponse): void => {
-    // Spread over [retry/2, retry]: a replica's streams do not all reconnect in the same instant.
-    res.write(`retry: ${Math.round(deps.retryMs * (0.5 + Math.random() / 2))}\n\n`);
-    // A kept-alive connection would carry the reconnect back to this process.
-    // (A 'finish' listener, not an end() callback: express-session's end() wrapper takes no callback.)
-    const socket = res.socket;
-    res.once('finish', () => socket?.end());
-    res.end();
-  };
+  // Spread over [retry/2, retry]: a replica's streams do not all reconnect in the same instant. The
+  // connection closes with the stream, so the reconnect reaches the load balancer afresh.
+  const retryFrame = (): string => `retry: ${Math.round(deps.retryMs * (0.5 + Math.random() / 2))}\n\n`;
 
-  const release = (res: ServerResponse): void => {
-    const stream = streams.get(res);
+  const release = (socket: Socket): void => {
+    const stream = streams.get(socket);
     if (!stream) return;
-    streams.delete(res);
+    streams.delete(socket);
     deps.bus.unsubscribe(stream.sessionTopic, stream.listener);
     deps.bus.unsubscribe(stream.userTopic, stream.listener);
     if (streams.size === 0) deps.bus.unsubscribe(topics.broadcast, broadcast);
     changed();
   };
-  // One function for every stream's 'close' (`this` is the response), rather than a closure each.
-  function onClose(this: ServerResponse): void {
+  // One function each for every stream's socket events (`this` is the socket), rather than closures.
+  function onClose(this: Socket): void {
     release(this);
+  }
+  // The client has gone (or sent more than its one request): nothing it could still read matters.
+  function onClientEnd(this: Socket): void {
+    this.destroy();
   }
 
   // After a gap: tombstones are read in pipelined batches; a failed read is retried while streams stay open.
@@ -166,25 +178,33 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     async open(req, res, owner, headers) {
       // The client may have left while its session was loading; then there is nothing to serve.
       if (req.socket.destroyed) return;
-      if (stopped) {
-        res.writeHead(200, { ...STREAM_HEADERS, ...headers });
-        return endWithRetry(res);
+      // A response queued behind another on its connection (pipelining) cannot take the connection:
+      // it is told to come back, as streams are on shutdown.
+      if (stopped || res.socket !== req.socket) {
+        res.writeHead(200, { ...STREAM_HEADERS, ...headers, Connection: 'close' });
+        res.end(retryFrame());
+        return;
       }
       const sessionTopic = topics.session(owner.sessionHandle);
       const userTopic = topics.user(owner.issuer, owner.sub);
-      const stream: Stream = { res, sessionId: owner.sessionId, sessionTopic, userTopic, listener: (event) => send(stream, event) };
-      // From here to the 'close' listener nothing awaits: the client cannot leave halfway through the
-      // registration. subscribe() throws (503) before anything is registered if the bus is down.
-      deps.bus.subscribe(sessionTopic, stream.listener);
-      deps.bus.subscribe(userTopic, stream.listener);
+      // subscribe() throws (503) before anything is registered or sent if the bus is down.
+      const listener: Listener = (event) => send(stream, event);
+      deps.bus.subscribe(sessionTopic, listener);
+      deps.bus.subscribe(userTopic, listener);
       if (streams.size === 0) deps.bus.subscribe(topics.broadcast, broadcast);
-      streams.set(res, stream);
-      res.on('close', onClose);
+      // From here to the 'close' listener nothing awaits: the client cannot leave halfway through the
+      // registration.
+      const socket = takeConnection(req, res, 200, { ...STREAM_HEADERS, ...headers });
+      const stream: Stream = { socket, sessionId: owner.sessionId, sessionTopic, userTopic, listener };
+      streams.set(socket, stream);
+      socket.on('close', onClose);
+      socket.on('error', ignore);
+      socket.on('end', onClientEnd);
+      socket.on('data', onClientEnd);
+      socket.resume();
       changed();
 
-      req.socket.setTimeout(0);
-      req.socket.setNoDelay(true);
-      res.writeHead(200, { ...STREAM_HEADERS, ...headers });
+      socket.setNoDelay(true);
       write(stream, `retry: ${deps.retryMs}\ndata: connected\n\n`);
 
       let revocation: Revocation | null;
@@ -193,7 +213,7 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       } catch (err) {
         // Unknown whether the session still lives: end the stream; the reconnect is checked afresh.
         deps.log.warn({ err: describeError(err) }, 'could not re-check a new stream; ending it');
-        res.end();
+        end(socket);
         return;
       }
       if (revocation) send(stream, invalidated(revocation));
@@ -202,8 +222,8 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       return streams.size;
     },
     closeAll() {
-      for (const stream of streams.values()) {
-        if (!stream.res.writableEnded && !stream.res.destroyed) endWithRetry(stream.res);
+      for (const { socket } of streams.values()) {
+        if (!socket.writableEnded && !socket.destroyed) end(socket, retryFrame());
       }
     },
     close() {
@@ -217,10 +237,13 @@ export function createSseHub(deps: SseHubDeps): SseHub {
 const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-store, no-transform',
-  Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
   'X-Content-Type-Options': 'nosniff',
 } as const;
+
+function ignore(): void {
+  // A socket error: its 'close' follows, which releases the stream.
+}
 
 /** An event as one SSE frame: its `id`, its type as the event name, the rest as JSON data. */
 function frameOf(event: AppEvent): string {

@@ -5,7 +5,7 @@ export interface GracefulShutdownDeps {
   server: Server;
   /** Turns readiness off (`/readyz` 503) so the load balancer stops sending new work. */
   beginDrain(): void;
-  /** How many open responses are event streams (they never finish by themselves). */
+  /** Open event streams (for the log: a stream's response has left node:http once its head was sent). */
   streamCount(): number;
   /** Ends every event stream with a `retry` hint and closes its connection. */
   endStreams(): void;
@@ -50,7 +50,9 @@ export function createGracefulShutdown(deps: GracefulShutdownDeps): (signal: str
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
 
-      let requestsDone = await until(() => inFlight.size <= deps.streamCount(), deadline);
+      // An open stream is no response in flight: its connection was taken from node:http
+      // (events/takeConnection.ts), which emitted the response's 'close'.
+      let requestsDone = await until(() => inFlight.size === 0, deadline);
       deps.endStreams();
       server.closeIdleConnections();
       const connectionsDone = await Promise.race([closed.then(() => true), sleep(Math.max(deadline - Date.now(), 0)).then(() => false)]);

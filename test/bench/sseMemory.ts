@@ -12,11 +12,12 @@
  * `trim=1` then calls glibc's malloc_trim(0) in the process (gdb) and reports the RSS it gave back:
  * free memory stranded inside the arena, i.e. fragmentation rather than live data.
  *
- *   npx tsx test/bench/sseMemory.ts [streams=5000] [batch=200] [headers=browser] [settle=5] [targets=app,bare] [root=/other/checkout]
+ *   npx tsx test/bench/sseMemory.ts [streams=5000] [batch=200] [headers=browser] [settle=5] [targets=app,bare,bare-taken] [root=/other/checkout]
  *                                   [flags='--node-flag …'] [trim=1] [env='NAME=value …']
  *
  * `app` is the built server (`npm run build`) of this checkout (or `root`) on Redis and PostgreSQL
- * with N seeded sessions; `bare` is sseBareServer.mjs, the floor: node:http holding the same responses.
+ * with N seeded sessions; `bare` is sseBareServer.mjs, the floor: node:http holding the same responses;
+ * `bare-taken` the same server taking each stream's connection from node:http as the app's hub does.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -59,7 +60,7 @@ const extraHeaders =
     : '';
 // Streams opened at once, as bench:sse does (200): how many opens are in flight together.
 const batchSize = Number(options.batch ?? 200);
-const targets = (options.targets ?? 'app,bare').split(',');
+const targets = (options.targets ?? 'app,bare,bare-taken').split(',');
 const root = options.root;
 const flags = options.flags === undefined ? startFlags(root) : options.flags.split(' ').filter(Boolean);
 const extraEnv = Object.fromEntries((options.env ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
@@ -79,7 +80,7 @@ interface Memory {
 
 const rows: Record<string, Record<string, number>> = {};
 for (const target of targets) {
-  const { pid, cookies, url, stop } = target === 'bare' ? await startBare() : await startApp();
+  const { pid, cookies, url, stop } = target === 'app' ? await startApp() : await startBare(target === 'bare-taken');
   try {
     const before = await memoryOf(pid);
     const streams: RawStream[] = [];
@@ -145,10 +146,13 @@ async function startApp() {
   };
 }
 
-async function startBare() {
-  const child = spawn(process.execPath, [...preload, ...flags, new URL('./sseBareServer.mjs', import.meta.url).pathname], {
+async function startBare(taken: boolean) {
+  // `bare-taken` imports the app's TypeScript module, so it runs under tsx (its loader's memory is
+  // there before the streams open: not in the per-stream figures).
+  const loader = taken ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...preload, ...loader, ...flags, new URL('./sseBareServer.mjs', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...extraEnv },
+    env: { ...process.env, ...extraEnv, ...(taken ? { BENCH_SSE_TAKE: '1' } : {}) },
   });
   const port = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
   // A cookie the size of the app's, so both parse and keep the same request headers.

@@ -149,6 +149,9 @@ describe('GET /api/events across two replicas sharing Redis', () => {
     expect(stream.headers.get('access-control-allow-credentials')).toBe('true');
     expect(stream.headers.get('x-request-id')).toBe('req-sse-1');
     expect(stream.headers.get('set-cookie')).toBeNull();
+    // The body is delimited by the connection's close (the hub holds the socket, not node:http's response).
+    expect(stream.headers.get('connection')).toBe('close');
+    expect(stream.headers.get('transfer-encoding')).toBeNull();
     await stream.next((m) => m.data === 'connected');
     // Last in this file: replica B stops serving streams here.
     world.apps[B]!.services.sse.closeAll();
