@@ -86,6 +86,8 @@ const keyObjects = new WeakMap<object, KeyObject>();
  * this process, 32 in flight: 88 µs of CPU per logout token with jwtVerify, 33 µs for the whole of
  * verifyLogoutToken with this (`npx tsx test/bench/logoutTokenVerify.ts`); on the built server,
  * CPU per valid token 0.80× (241 → 200 µs, paired A/B, 7 rounds: README "Performance", fifth pass).
+ * Synchronous on purpose: node:crypto's `verify` given a callback (libuv's pool) cost the server
+ * 1.12× the CPU per token for 0.92× of its main thread's, and 0.88× the tokens/s (paired A/B).
  */
 export async function verifyJwsSignature(jws: DecodedJws, alg: string, keys: JWTVerifyGetKey, fail: Fail): Promise<void> {
   const parameters = ALGS[alg];
