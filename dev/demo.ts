@@ -3,7 +3,7 @@
  *  - a development OpenID Provider (demo users alice, bob, carol; no passwords) with an admin page,
  *  - the BFF, built into dist/ as `npm run build` does (without its type-check) and run as `npm start`
  *    runs it, serving the React board app on its own origin (in-process sessions and PGlite unless
- *    REDIS_URL / DATABASE_URL are set).
+ *    REDIS_URL / DATABASE_URL are set; PGlite keeps the board in .data/pglite, or PGLITE_DIR).
  * Settings: PORT (BFF, 3001), DEMO_PROVIDER_PORT (3002), HOST (127.0.0.1), DEMO_LOG=json for raw
  * logs; any BFF setting from the README may be given too.
  *
@@ -17,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stop as stopEsbuild } from 'esbuild';
@@ -72,7 +73,16 @@ const defaults: Record<string, string> = {
   CLIENT_SECRET,
   // Short enough to watch "Sign out everyone" (no logout token) being noticed.
   LIVENESS_INTERVAL_SECONDS: '10',
+  // glibc's malloc raises its mmap threshold as large blocks are freed (up to 32 MiB); from then on
+  // buffers of a few MiB (PGlite's 9 MB WASM file read to compile it, …) come from the heap and
+  // stay in RSS once freed. Fixed at its initial 128 KiB, freed buffers go back to the system: BFF
+  // RSS after the first board use 140 → 126 MiB (README "Performance", the demo). Other C libraries ignore it.
+  MALLOC_MMAP_THRESHOLD_: '131072',
 };
+// The board's data on disk, kept from one demo to the next (delete the directory to start afresh):
+// outside the BFF's memory (its RSS after the first board use 297 → ~140 MiB), and a later start
+// resumes it instead of unpacking a new cluster (README "Performance", the demo).
+if (!process.env.DATABASE_URL) defaults.PGLITE_DIR = `${root}.data/pglite`;
 const env = { ...process.env };
 for (const [name, value] of Object.entries(defaults)) env[name] ||= value;
 
@@ -125,7 +135,7 @@ closeProvider = provider.close;
 providerServer.off('request', hold);
 for (const [req, res] of held.splice(0)) providerServer.emit('request', req, res);
 say(`  ✓ provider  ${provider.issuer}   admin page: ${provider.issuer}/admin`);
-say(`  … starting the BFF (${env.REDIS_URL ? 'Redis' : 'in-process'} sessions, ${env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite, started at the first sign-in or board request'})`);
+say(`  … starting the BFF (${env.REDIS_URL ? 'Redis' : 'in-process'} sessions, ${env.DATABASE_URL ? 'PostgreSQL' : `embedded PGlite in ${relative(process.cwd(), env.PGLITE_DIR!) || '.'}, started at the first sign-in or board request`})`);
 
 await waitUntilReady(`${bff}/readyz`, 90_000);
 const alice = ACCOUNTS.alice;

@@ -29,6 +29,7 @@ import { createRevokeSessions, type RevokeSessions } from './sessions/revokeSess
 import { createSessionIndex, type SessionIndex } from './sessions/sessionIndex.js';
 import { createSessionStore, type SessionStore } from './sessions/sessionStore.js';
 import { createTombstones } from './sessions/tombstones.js';
+import { createRedisTombstoneThenTell, tombstoneThenTellInTurn } from './sessions/tombstoneThenTell.js';
 import { createMemoryKv } from './storage/memoryKv.js';
 import { createRedisClient, createRedisSubscriber, type RedisConnection } from './storage/redisClient.js';
 import { createRedisKv } from './storage/redisKv.js';
@@ -115,9 +116,8 @@ export async function createServices(config: Config, log: Logger, options: { ope
   const revoke = createRevokeSessions({
     store,
     index,
-    tombstones,
     schedule,
-    bus,
+    tombstoneThenTell: redis && subscriber ? createRedisTombstoneThenTell(redis, prefix) : tombstoneThenTellInTurn(tombstones, bus),
     absoluteLifetimeMs: config.session.absoluteSeconds * 1000,
     log,
     onRevoked: (reason, count) => metrics.revocations.inc({ reason }, count),

@@ -17,11 +17,16 @@ export type BackchannelLogout = (logoutToken: string, admitted?: Promise<void>) 
 /** What a token names, as far as the reads go: its `jti` (replay marker) and the index lookups. */
 type Named = Pick<LogoutClaims, 'iss' | 'jti' | 'sub' | 'providerSid'>;
 
-/** The reads sent before verification: the `jti`'s marker, and the user's index for a token without `sid`. */
+/**
+ * The reads sent before verification: the `jti`'s marker, the user's index for a token naming
+ * `sub`, the provider session's index for a token naming `sid` (as it stood before the end was
+ * written: see endThenRead).
+ */
 interface EarlyReads {
   of: Named;
   seen: Promise<boolean>;
-  named: Promise<string[]> | undefined;
+  ofUser: Promise<string[]> | undefined;
+  ofProviderSession: Promise<string[]> | undefined;
 }
 
 /**
@@ -31,20 +36,17 @@ interface EarlyReads {
  * once the revocation succeeded (see ReplayCache), so a token answered 503 can be retried. A token
  * naming both `sid` and `sub` has the user's other sessions re-checked with the provider (UserRecheck).
  *
- * A token naming `sid` has the provider session's end recorded (ProviderSessionEnds) once it has
- * verified, and its index read only after that write (sent together: one round trip, the write
- * first, which Redis runs in that order, also on Cluster where the two keys share a slot). A
- * callback still holding tokens of that provider session then either has its session in the index
- * by the time it is read, or finds the end when it saves the session: the logout cannot miss it.
- *
- * The replay check, and the index lookup of a token naming only `sub`, are sent before the
- * signature is verified, named by the token's claims as sent (unverified), in the round trip of the
- * rate limit's read (both go out in the same tick; ioredis auto-pipelines them into one write):
- * reads only, used only when the verified claims name exactly the same keys (else read again), and
- * every decision is taken on the verified token. Measured (README "Performance", fourth pass): one
- * round trip less before the answer (3 → 2 per token naming only `sub`; 3 per token naming `sid`),
- * CPU per token 0.95× and tokens/s 1.18× of the build before it (paired A/B, 7 rounds; reproduce:
+ * The replay check and the index lookups are sent before the signature is verified, named by the
+ * token's claims as sent (unverified), in the round trip of the rate limit's read (both go out in
+ * the same tick; ioredis auto-pipelines them into one write): reads only, used only when the
+ * verified claims name exactly the same keys (else read again), and every decision is taken on the
+ * verified token. Measured (README "Performance", fourth pass): one round trip less before the
+ * answer (3 → 2 per token naming only `sub`), CPU per token 0.95× and tokens/s 1.18× of the build
+ * before it (paired A/B, 7 rounds; reproduce:
  * `BENCH_PAIRED=1 npx tsx test/bench/abBuilds.ts <checkout before, built> . 7 3`).
+ *
+ * A token naming `sid` has the provider session's end recorded (ProviderSessionEnds) once it has
+ * verified, and that provider session's index read again only after that write (see endThenRead).
  */
 export function createBackchannelLogout(deps: {
   oidc: OidcClient;
@@ -62,7 +64,8 @@ export function createBackchannelLogout(deps: {
   const readEarly = (of: Named): EarlyReads => ({
     of,
     seen: deps.replay.seen(of.iss, of.jti),
-    named: of.providerSid === undefined ? deps.index.byUser(of.iss, of.sub!) : undefined,
+    ofUser: of.sub === undefined ? undefined : deps.index.byUser(of.iss, of.sub),
+    ofProviderSession: of.providerSid === undefined ? undefined : deps.index.byProviderSession(of.iss, of.providerSid),
   });
 
   return async (logoutToken, admitted) => {
@@ -70,8 +73,7 @@ export function createBackchannelLogout(deps: {
     const early = decoded && namedBeforeVerification(decoded.payload);
     const sent = early && readEarly(early);
     // Answered below when the token verifies; a token refused before that leaves its reads unawaited.
-    sent?.seen.catch(() => undefined);
-    sent?.named?.catch(() => undefined);
+    for (const read of [sent?.seen, sent?.ofUser, sent?.ofProviderSession]) read?.catch(() => undefined);
     await admitted;
     const policy = {
       issuer: deps.oidc.issuer(),
@@ -84,12 +86,12 @@ export function createBackchannelLogout(deps: {
     const claims = await verifyLogoutToken(logoutToken, policy, decoded);
     const reads = sent && sameNames(sent.of, claims) ? sent : readEarly(claims);
     const { providerSid } = claims;
-    const [seen, named] = await Promise.all([
-      reads.seen,
-      providerSid === undefined ? reads.named! : endThenRead({ ...claims, providerSid }, deps.ends, deps.index),
-    ]);
+    const [seen, ofUser, ofProviderSession] = await Promise.all([reads.seen, reads.ofUser, reads.ofProviderSession]);
     if (seen) throw new InvalidLogoutToken('this jti was already used (replay)');
-    const revoked = await deps.revoke(named, 'backchannel_logout');
+    const revoked =
+      providerSid === undefined
+        ? await deps.revoke(ofUser!, 'backchannel_logout')
+        : await endThenRead({ ...claims, providerSid }, { ofUser, ofProviderSession: ofProviderSession! }, deps);
     // The sessions are dead whatever happens next: a lost marker weakens replay protection for
     // this one token, it must not turn a done logout into a 503 the provider would retry.
     await deps.replay
@@ -101,21 +103,37 @@ export function createBackchannelLogout(deps: {
 }
 
 /**
- * Records the provider session's end, then reads the sessions the token names: the write is issued
- * first, the reads in the same tick behind it. With `sub` too, only that user's sessions of the
- * provider session; the user's index is on another Cluster slot, so its read is not ordered behind
- * the write: a session of the provider session missing from it (a sign-in between the two) has it
- * read again once the write is done.
+ * Records the provider session's end, reads its index again behind that write, and revokes the
+ * sessions named. A callback still holding tokens of that provider session either has its session
+ * in the index by the time of the read after the write, or finds the end when it saves the session
+ * (SessionStore.write): the logout cannot miss it. The write is issued first and the read in the
+ * same tick behind it: Redis runs one connection's commands in the order sent, also on Cluster,
+ * where the two keys share a slot.
+ *
+ * The sessions of the index as read before (`early`, with the token's reads before verification)
+ * are revoked in that same tick, so their tombstones and `session_invalidated` leave in the round
+ * trip of the write (README "Performance", propagation: 2 → 1 round trip before the stream is
+ * told, `npx tsx test/bench/roundTripsToEvent.ts`); a session that only the read after the write
+ * finds (a sign-in in between) is revoked once it is back. With `sub` too, only that user's
+ * sessions: the user's index is on another Cluster slot, so its read is not ordered behind the
+ * write, and a session of the provider session missing from it has it read again.
  */
-async function endThenRead(claims: LogoutClaims & { providerSid: string }, ends: ProviderSessionEnds, index: SessionIndex): Promise<string[]> {
-  const ended = ends.record(claims.iss, claims.providerSid, claims.iat, claims.sub);
-  const ofProviderSession = index.byProviderSession(claims.iss, claims.providerSid);
-  const ofUser = claims.sub === undefined ? undefined : index.byUser(claims.iss, claims.sub);
-  const [, sessionIds, userSessionIds] = await Promise.all([ended, ofProviderSession, ofUser]);
-  if (userSessionIds === undefined) return sessionIds;
-  let users = new Set(userSessionIds);
-  if (sessionIds.some((sessionId) => !users.has(sessionId))) users = new Set(await index.byUser(claims.iss, claims.sub!));
-  return sessionIds.filter((sessionId) => users.has(sessionId));
+async function endThenRead(
+  claims: LogoutClaims & { providerSid: string },
+  early: { ofUser: string[] | undefined; ofProviderSession: string[] },
+  deps: { ends: ProviderSessionEnds; index: SessionIndex; revoke: RevokeSessions },
+): Promise<number> {
+  let users = early.ofUser && new Set(early.ofUser);
+  const theirs = (sessionIds: string[]) => (users ? sessionIds.filter((sessionId) => users!.has(sessionId)) : sessionIds);
+  const first = theirs(early.ofProviderSession);
+  const ended = deps.ends.record(claims.iss, claims.providerSid, claims.iat, claims.sub);
+  const ofProviderSession = deps.index.byProviderSession(claims.iss, claims.providerSid);
+  const revokedFirst = first.length > 0 ? deps.revoke(first, 'backchannel_logout') : 0;
+  const [, sessionIds, revokedEarly] = await Promise.all([ended, ofProviderSession, revokedFirst]);
+  if (users && sessionIds.some((sessionId) => !users!.has(sessionId))) users = new Set(await deps.index.byUser(claims.iss, claims.sub!));
+  const done = new Set(first);
+  const rest = theirs(sessionIds).filter((sessionId) => !done.has(sessionId));
+  return revokedEarly + (rest.length > 0 ? await deps.revoke(rest, 'backchannel_logout') : 0);
 }
 
 /**

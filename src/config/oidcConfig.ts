@@ -88,11 +88,15 @@ function urlPath(name: string, raw: string): string {
   return raw;
 }
 
-/** An issuer-style base URL gets OpenID Connect Discovery 1.0 §4's suffix; a `.well-known` URL is kept. */
 function wellKnownUrl(raw: URL): URL {
   if (raw.search || raw.hash) throw new ConfigError('OIDC_DISCOVERY_URL must not carry a query or fragment');
-  if (raw.pathname.includes('/.well-known/')) return raw;
-  return new URL(`${raw.href.replace(/\/+$/, '')}/.well-known/openid-configuration`);
+  return metadataUrl(raw);
+}
+
+/** An issuer-style base URL gets OpenID Connect Discovery 1.0 §4's suffix; a `.well-known` URL is kept. */
+export function metadataUrl(base: URL): URL {
+  if (base.pathname.includes('/.well-known/')) return base;
+  return new URL(`${base.href.replace(/\/+$/, '')}/.well-known/openid-configuration`);
 }
 
 function isLoopback(hostname: string): boolean {

@@ -1,11 +1,12 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { PGlite, type PGliteOptions, type Transaction } from '@electric-sql/pglite';
 import type { Logger } from '../logger.js';
 import type { Database, Queryable, QueryResult } from './database.js';
 import { translateDatabaseError } from './databaseErrors.js';
+import { lockDataDir, prepareDataDir } from './pgliteDataDir.js';
 
 type PgliteRunner = Pick<PGlite | Transaction, 'query' | 'exec'>;
 
@@ -21,20 +22,11 @@ export async function createPgliteDatabase(options: { dataDir: string | undefine
   // a node flag: V8 accepts the build's code cache only under the flags that made it (src/start/codeCache.ts).
   // Only WebAssembly compiled from now on is affected; the server's JavaScript is not.
   setFlagsFromString('--liftoff-only');
-  const snapshot = options.dataDir === undefined ? await initialSnapshot(options.snapshotDir ?? SNAPSHOT_DIR) : undefined;
-  let pglite: PGlite;
-  let fromSnapshot = Boolean(snapshot?.data);
-  try {
-    pglite = await open({ dataDir: options.dataDir, loadDataDir: snapshot?.data });
-  } catch (err) {
-    if (!snapshot?.data) throw translateDatabaseError(err);
-    // A snapshot that does not load (truncated, another build): initialise afresh and replace it.
-    fromSnapshot = false;
-    pglite = await open({ dataDir: undefined, loadDataDir: undefined }).catch((e: unknown) => Promise.reject(translateDatabaseError(e)));
-  }
-  if (snapshot && !fromSnapshot) await saveSnapshot(pglite, snapshot.file, log);
+  const snapshotFile = await snapshotPath(options.snapshotDir ?? SNAPSHOT_DIR);
+  const opened = options.dataDir === undefined ? await openInMemory(snapshotFile, log) : await openDirectory(resolve(options.dataDir), snapshotFile);
+  const { pglite } = opened;
   log.info(
-    { storage: options.dataDir ?? 'memory', fromSnapshot, startMs: Date.now() - started },
+    { storage: options.dataDir ?? 'memory', from: opened.from, startMs: Date.now() - started },
     'database: embedded PGlite (one replica only; set DATABASE_URL for PostgreSQL)',
   );
 
@@ -74,21 +66,73 @@ export async function createPgliteDatabase(options: { dataDir: string | undefine
     },
     async close() {
       if (!pglite.closed) await pglite.close();
+      await opened.release?.();
     },
   };
+}
+
+/** An open PGlite, what it started from, and (for a data directory) the lock to release once closed. */
+interface Opened {
+  pglite: PGlite;
+  from: 'snapshot' | 'initdb' | 'directory' | 'new directory';
+  release?: () => Promise<void>;
+}
+
+/**
+ * The data directory's files stay on disk (PGlite's NodeFS) instead of in this process's memory:
+ * BFF RSS after the first board use 297 → ~140 MiB, and a later start resumes the cluster (no
+ * snapshot to unpack, migrations already applied) in ~0.3 s (README "Performance", the demo).
+ */
+async function openDirectory(dir: string, snapshotFile: string): Promise<Opened> {
+  const release = await lockDataDir(dir);
+  try {
+    const created = await prepareDataDir(dir, { pgliteModule: import.meta.resolve('@electric-sql/pglite'), snapshotFile });
+    const pglite = await open({ dataDir: dir, loadDataDir: undefined }).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(
+        `the PGlite data directory ${dir} did not open (${message}): if it is damaged or from another PGlite version, move it away or delete it (its data is lost) and a new one is made`,
+      );
+    });
+    return { pglite, from: created ? 'new directory' : 'directory', release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+async function openInMemory(snapshotFile: string, log: Logger): Promise<Opened> {
+  const snapshot = await readFile(snapshotFile).then(
+    (bytes) => new Blob([bytes]),
+    () => undefined,
+  );
+  if (snapshot) {
+    try {
+      return { pglite: await open({ dataDir: undefined, loadDataDir: snapshot }), from: 'snapshot' };
+    } catch {
+      // A snapshot that does not load (truncated, another build): initialise afresh and replace it.
+    }
+  }
+  const pglite = await open({ dataDir: undefined, loadDataDir: undefined }).catch((e: unknown) => Promise.reject(translateDatabaseError(e)));
+  await saveSnapshot(pglite, snapshotFile, log);
+  return { pglite, from: 'initdb' };
 }
 
 // In-memory PGlite runs initdb at every start: most of its start-up CPU and, at its peak, ~300 MiB
 // more memory. A tarball of a freshly initialised (empty, unmigrated) cluster, made at the first
 // start and kept beside the dependencies, is loaded instead on later starts: start-up CPU ÷ 3, peak
-// memory 710 → 405 MiB (test/bench/pgliteStart.ts). The file name carries PGlite's version. Found
-// from PGlite's own location (node_modules/@electric-sql/pglite/dist/), not this module's: the
-// source, tsc's output and the bundle in dist/ each sit at another depth.
+// memory 710 → 405 MiB (test/bench/pgliteStart.ts). A new data directory is made from it too. The
+// file name carries PGlite's version. Found from PGlite's own location
+// (node_modules/@electric-sql/pglite/dist/), not this module's: the source, tsc's output and the
+// bundle in dist/ each sit at another depth.
 // fileURLToPath, not `.pathname`: a checkout under a path with spaces or non-ASCII letters is percent-encoded there.
 const SNAPSHOT_DIR = fileURLToPath(new URL('../../../.cache/board-bff/', import.meta.resolve('@electric-sql/pglite')));
-// PostgreSQL's defaults size shared buffers for a server (128 MB); a demo's board needs far less,
-// and WASM memory once grown is never returned: idle RSS 393 → 294 MiB (same script).
-const SMALL_MEMORY = ['shared_buffers=16MB', 'work_mem=1MB', 'maintenance_work_mem=8MB', 'temp_buffers=1MB'];
+// PostgreSQL's defaults size shared memory for a server (128 MB of buffers, 100 connections); a
+// demo's board needs far less, and PGlite touches all of its shared memory at start (WASM memory,
+// once touched, is never returned). shared_memory_size 24 → 4 MB with 1 MB of buffers and 4
+// connections (PGlite runs one backend; 4 is the least PostgreSQL accepts beside its 3 reserved
+// slots): idle RSS −20 MiB. With a data directory the kernel's page cache holds the files, so few
+// buffers cost little (README "Performance", the demo).
+const SMALL_MEMORY = ['shared_buffers=1MB', 'max_connections=4', 'work_mem=1MB', 'maintenance_work_mem=8MB', 'temp_buffers=1MB'];
 
 async function open(options: { dataDir: string | undefined; loadDataDir: Blob | undefined }): Promise<PGlite> {
   const settings: PGliteOptions = { postgresqlconf: SMALL_MEMORY };
@@ -99,14 +143,9 @@ async function open(options: { dataDir: string | undefined; loadDataDir: Blob | 
   return pglite;
 }
 
-async function initialSnapshot(dir: string): Promise<{ file: string; data: Blob | undefined }> {
+async function snapshotPath(dir: string): Promise<string> {
   const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.resolve('@electric-sql/pglite')), 'utf8')) as { version: string };
-  const file = `${dir}pglite-${manifest.version}-initdb.tar.gz`;
-  try {
-    return { file, data: new Blob([await readFile(file)]) };
-  } catch {
-    return { file, data: undefined };
-  }
+  return `${dir}pglite-${manifest.version}-initdb.tar.gz`;
 }
 
 /** Best effort: a read-only install simply starts without a snapshot next time too. */

@@ -6,6 +6,11 @@ import { describeError, type Logger } from '../logger.js';
 import type { AppEvent, EventBus } from './eventBus.js';
 import { LocalFanout } from './localFanout.js';
 
+/** A message on the event channel: `<topic>\n<event JSON>` (also published from a script: src/sessions/tombstoneThenTell.ts). */
+export function busMessage(topic: string, event: AppEvent): string {
+  return `${topic}\n${JSON.stringify(event)}`;
+}
+
 /**
  * Redis pub/sub over one shared channel, `<prefix>ev:all`: a message is `<topic>\n<event JSON>`, and
  * each replica hands it to its own listeners of that topic (the JSON is parsed only where a topic
@@ -83,7 +88,7 @@ export function createRedisBus(publisher: RedisConnection, subscriber: Redis, pr
   return {
     async publish(topic, event) {
       try {
-        await publisher.publish(channel, `${topic}\n${JSON.stringify(event)}`);
+        await publisher.publish(channel, busMessage(topic, event));
       } catch (err) {
         throw unavailable('Redis', err);
       }

@@ -2,8 +2,10 @@ import * as client from 'openid-client';
 import type { JWTVerifyGetKey } from 'jose';
 import { unavailable } from '../errors.js';
 import type { Config } from '../config/loadConfig.js';
+import { metadataUrl as metadataUrlOf } from '../config/oidcConfig.js';
 import { describeError, type Logger } from '../logger.js';
 import { createClockSkewMonitor } from './clockSkew.js';
+import { getJson } from './getJson.js';
 import { createSigningKeys } from './signingKeys.js';
 
 /**
@@ -41,23 +43,27 @@ export function createOidcClient(
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
+  // Fetched over node:http rather than by openid-client's `discovery()`, which uses fetch (see
+  // getJson); its checks are made here: a 200 JSON object whose `issuer` is the configured one (the
+  // configuration allows http only for an http issuer or discovery URL).
+  const metadataUrl = oidc.discoveryUrl ?? metadataUrlOf(new URL(oidc.issuer));
   const discover = async (attempt: number): Promise<void> => {
     try {
-      // A `.well-known` URL skips openid-client's own issuer comparison, so it is made below.
-      const discovered = await client.discovery(
-        oidc.discoveryUrl ?? new URL(oidc.issuer),
+      const metadata = await getJson(metadataUrl, { accept: 'application/json', timeoutMs: oidc.httpTimeoutMs });
+      if (typeof metadata !== 'object' || metadata === null || typeof (metadata as { issuer?: unknown }).issuer !== 'string') {
+        throw new Error(`the metadata at ${metadataUrl.href} is not an object naming its issuer`);
+      }
+      const advertised = (metadata as client.ServerMetadata).issuer;
+      if (new URL(advertised).href !== new URL(oidc.issuer).href) {
+        throw new Error(`the metadata at ${metadataUrl.href} names the issuer ${advertised}, not ${oidc.issuer}`);
+      }
+      const discovered = new client.Configuration(
+        metadata as client.ServerMetadata,
         oidc.clientId,
         { client_secret: oidc.clientSecret, id_token_signed_response_alg: oidc.idTokenAlg },
         client.ClientSecretBasic(oidc.clientSecret),
-        {
-          timeout: Math.ceil(oidc.httpTimeoutMs / 1000),
-          ...(oidc.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}),
-        },
       );
-      const advertised = discovered.serverMetadata().issuer;
-      if (oidc.discoveryUrl && new URL(advertised).href !== new URL(oidc.issuer).href) {
-        throw new Error(`the metadata at OIDC_DISCOVERY_URL names the issuer ${advertised}, not ${oidc.issuer}`);
-      }
+      if (oidc.allowInsecureRequests) client.allowInsecureRequests(discovered);
       discovered.timeout = Math.ceil(oidc.httpTimeoutMs / 1000);
       const jwksUri = discovered.serverMetadata().jwks_uri;
       if (!jwksUri) throw new Error('the provider metadata has no jwks_uri');

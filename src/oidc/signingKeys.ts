@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { getJson } from './getJson.js';
 
 export interface SigningKeysOptions {
   /** At most one fetch per this many ms, on unknown `kid`s or failures alike. */
@@ -36,13 +37,7 @@ export function createSigningKeys(url: URL, options: SigningKeysOptions): JWTVer
     const wait = fetchedAt + options.cooldownMs - now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     try {
-      const response = await fetch(url, {
-        headers: { accept: 'application/json, application/jwk-set+json' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      if (response.status !== 200) throw new Error(`the JSON Web Key Set endpoint answered ${response.status}`);
-      local = createLocalJWKSet((await response.json()) as JSONWebKeySet);
+      local = createLocalJWKSet((await getJson(url, { accept: 'application/json, application/jwk-set+json', timeoutMs: options.timeoutMs })) as JSONWebKeySet);
       generation++;
     } finally {
       fetchedAt = now();

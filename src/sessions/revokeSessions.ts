@@ -1,11 +1,10 @@
-import { createEvent, topics, type EventBus } from '../events/eventBus.js';
 import type { Logger } from '../logger.js';
 import type { AuthState } from './authState.js';
 import type { RevocationReason } from './revocation.js';
 import type { LivenessSchedule } from './livenessSchedule.js';
 import type { SessionIndex } from './sessionIndex.js';
 import type { SessionStore } from './sessionStore.js';
-import type { Tombstones } from './tombstones.js';
+import type { TombstoneThenTell } from './tombstoneThenTell.js';
 import { sessionHandleOf } from './sessionHandle.js';
 
 export type RevokeSessions = (sessionIds: readonly string[], reason: RevocationReason, actor?: RevocationActor) => Promise<number>;
@@ -31,9 +30,9 @@ export interface RevokedSession {
 export interface RevokeDeps {
   store: SessionStore;
   index: SessionIndex;
-  tombstones: Tombstones;
   schedule: LivenessSchedule;
-  bus: EventBus;
+  /** The tombstone, then `session_invalidated` to the session's streams (one script on Redis). */
+  tombstoneThenTell: TombstoneThenTell;
   /** How long a tombstone outlives a session whose record is already gone. */
   absoluteLifetimeMs: number;
   log: Logger;
@@ -45,30 +44,30 @@ export interface RevokeDeps {
 /**
  * The one way a session ends, whatever ended it (back-channel logout, local logout, another
  * device, a dead provider session, expiry). Per session, in an order where every intermediate
- * state is safe: tombstone first (the cookie reads "revoked" from now on), then the record, and
- * `session_invalidated` on the session's topic, which reaches its streams on whichever replica
- * holds them, then the index and schedule entries. Every step may be repeated (a retry after a
- * timeout whose command ran anyway). Returns how many sessions still existed.
+ * state is safe: tombstone first (the cookie reads "revoked" from now on) and
+ * `session_invalidated` on the session's topic right behind it, which reaches its streams on
+ * whichever replica holds them, then the record, then the index and schedule entries. Every step
+ * may be repeated (a retry after a timeout whose command ran anyway). Returns how many sessions
+ * still existed.
  *
  * Three round trips per call, whatever the number of sessions (commands issued together are
- * auto-pipelined, and Redis runs one connection's commands in the order sent): the record is read
- * in the same round trip as the tombstone is written, so the tombstone lives for the absolute
- * lifetime (as long as any cookie may be presented) rather than the record's remaining share of
- * it; the record's deletion and the event go out together, once the tombstone is down. Done one
- * after another these were five round trips, all before the POST could answer and four before the
- * streams were told (README "Performance"; `npm run bench:sse -- baseline=<older build>` measures it).
+ * auto-pipelined, and Redis runs one connection's commands in the order sent), the event in the
+ * first: the record is read in the round trip that writes the tombstone and publishes (one script,
+ * TombstoneThenTell), so the tombstone lives for the absolute lifetime (as long as any cookie may
+ * be presented) rather than the record's remaining share of it. Done one after another these were
+ * five round trips, all before the POST could answer and four before the streams were told; the
+ * event then left with the record's deletion, a round trip after the tombstone (README
+ * "Performance"; `npm run bench:sse -- baseline=<older build>` measures it).
  */
 export function createRevokeSessions(deps: RevokeDeps): RevokeSessions {
   const revokeOne = async (sessionId: string, reason: RevocationReason, actor: RevocationActor | undefined): Promise<boolean> => {
     const at = new Date().toISOString();
-    const [data] = await Promise.all([deps.store.read(sessionId), deps.tombstones.put(sessionId, { reason, at }, deps.absoluteLifetimeMs)]);
+    const [data] = await Promise.all([deps.store.read(sessionId), deps.tombstoneThenTell(sessionId, { reason, at }, deps.absoluteLifetimeMs)]);
     const auth = data?.auth;
-    // From here the session is dead for every request; a failure below leaves it dead and is retried.
+    // From here the session is dead for every request and its streams are told; a failure below
+    // leaves it so and is retried.
     if (auth) deps.onSessionRevoked?.({ sessionHandle: sessionHandleOf(sessionId), reason, at, owner: actorOf(auth), actor });
-    await Promise.all([
-      deps.store.remove(sessionId),
-      deps.bus.publish(topics.session(sessionHandleOf(sessionId)), createEvent('session_invalidated', { reason })),
-    ]);
+    await deps.store.remove(sessionId);
     // Index entries go last: a revocation that fails before this point (a timed-out command) is
     // retried by whoever asked, and the retry finds the session through the index again.
     await Promise.all([

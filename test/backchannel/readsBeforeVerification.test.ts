@@ -24,7 +24,10 @@ describe('back-channel logout: reads before verification', () => {
   let keyed: string[];
   let verifications: number;
   let revoked: string[][];
+  /** How many storage calls had been made when each revocation was asked for. */
+  let revokedAfterCalls: number[];
   let logout: BackchannelLogout;
+  let index: ReturnType<typeof createSessionIndex>;
 
   beforeEach(async () => {
     keys ??= await createLogoutTokenKeys();
@@ -32,12 +35,13 @@ describe('back-channel logout: reads before verification', () => {
     keyed = [];
     verifications = 0;
     revoked = [];
+    revokedAfterCalls = [];
     const memory = createMemoryKv();
     const kv = new Proxy(memory, {
       get: (target, name: keyof Kv) =>
         typeof target[name] === 'function' ? (...args: unknown[]) => (calls.push(String(name)), keyed.push(`${String(name)} ${String(args[0])}`), (target[name] as (...a: unknown[]) => unknown)(...args)) : target[name],
     });
-    const index = createSessionIndex(kv, 'p:');
+    index = createSessionIndex(kv, 'p:');
     await index.add({ sessionId: 'laptop', issuer: TEST_ISSUER, sub: 'alice', providerSid: 'kc-1', expiresAt: Date.now() + 60_000 });
     calls = [];
     keyed = [];
@@ -54,7 +58,7 @@ describe('back-channel logout: reads before verification', () => {
       replay: createReplayCache(kv, 'p:'),
       index,
       ends: createProviderSessionEnds(kv, 'p:', 3_600_000),
-      revoke: async (sessionIds) => (revoked.push([...sessionIds]), sessionIds.length),
+      revoke: async (sessionIds) => (revoked.push([...sessionIds]), revokedAfterCalls.push(keyed.length), sessionIds.length),
       recheck: { schedule: () => undefined, stop: () => undefined },
       log: createLogger({ level: 'silent' }),
     });
@@ -83,21 +87,41 @@ describe('back-channel logout: reads before verification', () => {
     expect(calls.sort()).toEqual(['get', 'set', 'zrangeByScore']);
   });
 
-  it('when a token names a sid, then only its jti is read before verification, and once verified the provider session\'s end is written before its index is read', async () => {
+  it('when a token names a sid, then its jti and indexes are read before verification; once verified, the end is written before the index is read again, and what the first read found is revoked in that tick', async () => {
     let admit!: () => void;
     const admitted = new Promise<void>((resolve) => (admit = resolve));
     const done = logout(await sign({ sid: 'kc-1', sub: 'alice' }), admitted);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(keyed).toEqual([expect.stringMatching(/^get p:jti:/)]);
+    expect(keyed).toEqual([
+      expect.stringMatching(/^get p:jti:/),
+      expect.stringMatching(/^zrangeByScore p:idx:user:/),
+      expect.stringMatching(/^zrangeByScore p:idx:psid:/),
+    ]);
+    // Nothing is revoked before the signature has verified.
+    expect(revoked).toEqual([]);
     admit();
     expect(await done).toEqual({ revoked: 1 });
+    // The session found before is revoked at once, right behind the end's write and the read after
+    // it (so its tombstone and event go out with them); that read finds no other.
     expect(revoked).toEqual([['laptop']]);
-    expect(keyed.slice(1, 4)).toEqual([
+    expect(revokedAfterCalls).toEqual([5]);
+    expect(keyed.slice(3, 5)).toEqual([
       expect.stringMatching(/^set p:sid-ended:\{p:idx:psid:[\w-]+\}$/),
       expect.stringMatching(/^zrangeByScore p:idx:psid:/),
-      expect.stringMatching(/^zrangeByScore p:idx:user:/),
     ]);
-    expect(keyed.slice(4)).toEqual([expect.stringMatching(/^set p:jti:/)]);
+    expect(keyed.slice(5)).toEqual([expect.stringMatching(/^set p:jti:/)]);
+  });
+
+  it('when a session of the provider session is indexed between the read before verification and the end, then the read after the end finds it and it is revoked too', async () => {
+    let admit!: () => void;
+    const admitted = new Promise<void>((resolve) => (admit = resolve));
+    const done = logout(await sign({ sid: 'kc-1', sub: 'alice' }), admitted);
+    await new Promise((resolve) => setImmediate(resolve));
+    // A sign-in into the same provider session indexes its new session now.
+    await index.add({ sessionId: 'phone', issuer: TEST_ISSUER, sub: 'alice', providerSid: 'kc-1', expiresAt: Date.now() + 60_000 });
+    admit();
+    expect(await done).toEqual({ revoked: 2 });
+    expect(revoked).toEqual([['laptop'], ['phone']]);
   });
 
   it('when the rate limit refuses, then the signature is never verified and nothing is written or revoked', async () => {

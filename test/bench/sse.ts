@@ -3,7 +3,7 @@
  * propagation with many streams open. Loopback only, bounded in count and time.
  *
  *   npm run bench:sse -- [streams=5000] [samples=200] [rounds=1] [settle=5] [baseline=/path/to/other/checkout]
- *                        [flags='--node-flag …'] [baselineFlags='…']
+ *                        [flags='--node-flag …'] [baselineFlags='…'] [env=NAME=value,…] [baselineEnv=…]
  *
  * Two replicas (separate processes of the built server) share one Redis. N sessions are seeded and
  * each opens an SSE stream on replica B. Figures:
@@ -44,8 +44,12 @@ const rounds = Number(options.rounds ?? 1);
 const settleMs = Number(options.settle ?? 5) * 1000;
 // Node flags: each checkout's `npm start` flags unless `flags=` / `baselineFlags=` (space-separated) say otherwise.
 const flagsOf = (given: string | undefined, root: string | undefined) => (given === undefined ? startFlags(root) : given.split(' ').filter(Boolean));
-const variants: Array<{ name: string; root: string | undefined; flags: string[] }> = [{ name: 'this checkout', root: undefined, flags: flagsOf(options.flags, undefined) }];
-if (options.baseline) variants.push({ name: 'baseline', root: options.baseline, flags: flagsOf(options.baselineFlags, options.baseline) });
+// Extra environment of the replicas: `env=NAME=value,NAME=value` (this checkout), `baselineEnv=…`.
+const envOf = (given: string | undefined) => Object.fromEntries((given ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+const variants: Array<{ name: string; root: string | undefined; flags: string[]; env: Record<string, string> }> = [
+  { name: 'this checkout', root: undefined, flags: flagsOf(options.flags, undefined), env: envOf(options.env) },
+];
+if (options.baseline) variants.push({ name: 'baseline', root: options.baseline, flags: flagsOf(options.baselineFlags, options.baseline), env: envOf(options.baselineEnv) });
 
 interface Figures {
   rssPerStreamKiB: number;
@@ -71,7 +75,7 @@ try {
     // Alternate which variant goes first, so neither always meets a warmer (or busier) machine.
     const order = round % 2 === 0 ? variants : [...variants].reverse();
     for (const variant of order) {
-      const result = await measure(variant.root, variant.flags);
+      const result = await measure(variant.root, variant.flags, variant.env);
       figures.get(variant.name)!.push(result);
       console.log(JSON.stringify({ variant: variant.name, round, streams: streamCount, samples, ...result }));
     }
@@ -87,9 +91,9 @@ if (options.baseline) rows['ratio (this / baseline)'] = ratio(rows['this checkou
 console.table(rows);
 process.exit(0);
 
-async function measure(root: string | undefined, flags: string[]): Promise<Figures> {
+async function measure(root: string | undefined, flags: string[], extraEnv: Record<string, string>): Promise<Figures> {
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
-  const env = { DATABASE_URL: database.url, OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0' };
+  const env = { DATABASE_URL: database.url, OIDC_ISSUER: op.issuer, CLIENT_ID, CLIENT_SECRET, SESSION_SECRET: SECRET, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LIVENESS_INTERVAL_SECONDS: '0', ...extraEnv };
   const [a, b] = await Promise.all([startReplica(env, flags, root), startReplica(env, flags, root)]);
   const streams: RawStream[] = [];
   try {

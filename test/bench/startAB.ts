@@ -8,10 +8,15 @@
  * With BENCH_CALLGRIND=1 each start runs under `valgrind --tool=callgrind` and the table gives the
  * instructions it executed from spawn to /readyz 200 (polled every 2 s, then SIGTERM): repeatable
  * on a loaded machine, where CPU time and wall time are not (README "Performance", start-up).
+ * With BENCH_TRAFFIC=1 each server is then also used, and its RSS read after GC again: once alice has
+ * signed in (the code flow through the in-process provider: sign-in loads what idle does not), and
+ * after 400 `GET /api/user` and 100 `GET /api/posts` of hers, 10 at a time — so a saving at idle is
+ * not merely moved to the first user.
  *
  *   npm run build && npx tsx test/bench/startAB.ts [rounds=7] [label=entry[|flags]] ...
  *   e.g. npx tsx test/bench/startAB.ts 9 'base=../main/dist/server.js' 'now=dist/server.js'
  *        BENCH_CALLGRIND=1 npx tsx test/bench/startAB.ts 2 'base=../main/dist/server.js' 'now=dist/server.js'
+ *        BENCH_TRAFFIC=1 npx tsx test/bench/startAB.ts 5 'base=../main/dist/server.js' 'now=dist/server.js'
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,6 +25,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { CLIENT_ID, CLIENT_SECRET, startDevProvider } from '../../dev/oidcProvider.js';
 import { freePort } from '../support/ports.js';
+import { UserAgent } from '../support/userAgent.js';
+import { signIn } from '../support/world.js';
 import { redisUrlForTests } from '../support/sharedRedis.js';
 import { createPostgresDatabase } from '../support/postgresDatabase.js';
 import { median } from './stats.js';
@@ -30,6 +37,7 @@ const BARE = `require('node:http').createServer((q,s)=>s.end('ok')).listen(proce
 
 const rounds = Number(process.argv[2] ?? 7);
 const callgrind = process.env.BENCH_CALLGRIND === '1';
+const traffic = process.env.BENCH_TRAFFIC === '1';
 const variants = (process.argv.length > 3 ? process.argv.slice(3) : ['tsc=dist/server.js']).map((spec) => {
   const [label, rest] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
   const [entry, flags = ''] = rest.split('|');
@@ -37,7 +45,9 @@ const variants = (process.argv.length > 3 ? process.argv.slice(3) : ['tsc=dist/s
 });
 variants.push({ label: 'bare node -e (yardstick)', args: ['-e', BARE] });
 
-const op = await startDevProvider({ clientBaseUrl: 'http://127.0.0.1:1' });
+// Every start listens on this one port: the provider knows one redirect URI (starts follow one another).
+const serverPort = await freePort();
+const op = await startDevProvider({ clientBaseUrl: `http://127.0.0.1:${serverPort}` });
 const database = await createPostgresDatabase();
 const env = {
   PATH: process.env.PATH ?? '',
@@ -58,6 +68,9 @@ interface Sample {
   rssMiB: number;
   /** Under BENCH_CALLGRIND only. */
   instructions?: number;
+  /** Under BENCH_TRAFFIC only (not for the bare server): RSS after GC once alice signed in, and after her requests. */
+  signedInRssMiB?: number;
+  trafficRssMiB?: number;
 }
 const results = new Map<string, Sample[]>(variants.map((v) => [v.label, []]));
 // One start not counted: the page cache and the database catalogue warm up (instructions do not care).
@@ -83,6 +96,12 @@ console.table(
           'idle RSS after GC, MiB': Number(median(samples.map((s) => s.rssMiB)).toFixed(1)),
           'ready ratio to first': Number(median(samples.map((s, i) => s.readyMs / first[i]!.readyMs)).toFixed(2)),
           'RSS ratio to first': Number(median(samples.map((s, i) => s.rssMiB / first[i]!.rssMiB)).toFixed(2)),
+          ...(traffic && samples[0]!.signedInRssMiB !== undefined
+            ? {
+                'RSS after sign-in, MiB': Number(median(samples.map((s) => s.signedInRssMiB!)).toFixed(1)),
+                'RSS after 500 requests, MiB': Number(median(samples.map((s) => s.trafficRssMiB!)).toFixed(1)),
+              }
+            : {}),
         },
   ),
 );
@@ -91,7 +110,7 @@ await database.drop();
 process.exit(0);
 
 async function startOnce(args: string[]): Promise<Sample> {
-  const port = await freePort();
+  const port = serverPort;
   const bare = args[0] === '-e';
   const started = performance.now();
   const node = [process.execPath, '--import', GC_HOOK, ...args];
@@ -126,14 +145,37 @@ async function startOnce(args: string[]): Promise<Sample> {
     return { readyMs, cpuMs: 0, rssMiB: 0, instructions };
   }
   const cpuMs = cpuMsOf(child.pid!);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  child.kill('SIGUSR2');
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+  const rssMiB = await rssAfterGc(child.pid!, 1500);
+  let used: Pick<Sample, 'signedInRssMiB' | 'trafficRssMiB'> = {};
+  if (traffic && !bare) {
+    const base = `http://127.0.0.1:${port}`;
+    const alice = new UserAgent();
+    await signIn(alice, { op, baseUrl: base }, 'alice');
+    const signedInRssMiB = await rssAfterGc(child.pid!, 500);
+    for (let i = 0; i < 50; i++) {
+      const paths = i % 5 === 4 ? Array(10).fill('/api/posts') : Array(10).fill('/api/user');
+      await Promise.all(
+        paths.map(async (path: string) => {
+          const response = await alice.fetch(`${base}${path}`);
+          if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+          await response.arrayBuffer();
+        }),
+      );
+    }
+    used = { signedInRssMiB, trafficRssMiB: await rssAfterGc(child.pid!, 500) };
+  }
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-  return { readyMs, cpuMs, rssMiB };
+  return { readyMs, cpuMs, rssMiB, ...used };
+}
+
+/** RSS after `waitMs` and a full GC (SIGUSR2, gcOnSignal.mjs). */
+async function rssAfterGc(pid: number, waitMs: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
 /** One GET on a fresh connection (node:http: undici's fetch adds milliseconds per refused attempt). */

@@ -1,4 +1,4 @@
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { writeFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -136,5 +136,6 @@ describe('embedded database started on first use', () => {
     const posts = await alice.fetch(`${baseUrl}/api/posts`);
     expect(posts.status).toBe(503);
     expect(await posts.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(await readFile(notADirectory, 'utf8')).toBe('not a data directory');
   }, 60_000);
 });

@@ -30,7 +30,7 @@ describe('in-memory PGlite start-up snapshot', () => {
     const second = await createPgliteDatabase({ dataDir: undefined, snapshotDir: dir }, log);
     const tables = await second.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'only_in_first'");
     expect(tables.rows[0]!.n).toBe(0);
-    expect((await second.query<{ v: string }>('SHOW shared_buffers')).rows[0]).toEqual({ shared_buffers: '16MB' });
+    expect((await second.query<{ v: string }>('SHOW shared_buffers')).rows[0]).toEqual({ shared_buffers: '1MB' });
     await second.close();
   }, 120_000);
 

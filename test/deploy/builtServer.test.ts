@@ -64,6 +64,18 @@ describe('the built server (npm run build, npm start)', () => {
     }
   }, 120_000);
 
+  it("when it is ready, then Node's fetch (undici) has not been loaded: nothing before the first sign-in needs it (README Performance)", async () => {
+    const modulesFile = join(mkdtempSync(join(tmpdir(), 'board-bff-modules-')), 'modules.json');
+    const replica = await world.startReplica({ NODE_OPTIONS: `--import ${join(ROOT, 'test/deploy/support/loadedModules.mjs')}`, LOADED_MODULES_FILE: modulesFile });
+    expect((await fetch(`${replica.url}/readyz`)).status).toBe(200);
+    await replica.stop();
+    const loaded = JSON.parse(readFileSync(modulesFile, 'utf8')) as string[];
+    rmSync(modulesFile);
+    expect(loaded).toContain('NativeModule net');
+    expect(loaded.filter((name) => /undici|http2|webstreams\/readablestream/.test(name))).toEqual([]);
+    expect(codeCacheLogged(replica.logFile)).toBe('accepted');
+  }, 60_000);
+
   it('when a browser opens the origin, then it gets the built React app by default (no WEB_DIR)', async () => {
     const page = await fetch(`${world.baseUrl}/`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);

@@ -33,16 +33,18 @@ const BACKCHANNEL_BUDGET = {
 /**
  * Per valid logout token naming only a provider session (`sid`) of no session of ours (with `sub`
  * too, the user's index is read as well, and the user re-checked later: UserRecheck). The index
- * is read only after the provider session's end is written, so a sign-in racing the token cannot
+ * is read again after the provider session's end is written, so a sign-in racing the token cannot
  * be missed (test/faults/loginRace.test.ts): one round trip more than before that write existed
- * (3 where it was 2), one command more (4 → 5).
+ * (3 where it was 2). The index is read before verification too, so that the sessions found then
+ * are told in the round trip of the end's write (one command more, 5 → 6).
  */
 const BACKCHANNEL_SID_BUDGET = {
   /**
-   * GET of the refused-token count, GET of the `jti` marker (before verification); SET of the
-   * provider session's end, ZRANGEBYSCORE of its index; SET of the `jti` marker.
+   * GET of the refused-token count, GET of the `jti` marker, ZRANGEBYSCORE of the provider
+   * session's index (before verification); SET of the provider session's end, ZRANGEBYSCORE of its
+   * index again; SET of the `jti` marker.
    */
-  commands: 5,
+  commands: 6,
   /** The count and the `jti` marker; the end and the index read together; the `jti` marker's SET. */
   roundTrips: 3,
 };

@@ -8,6 +8,7 @@ import { sessionHandleOf } from '../../src/sessions/sessionHandle.js';
 import { createSessionIndex } from '../../src/sessions/sessionIndex.js';
 import { createSessionStore } from '../../src/sessions/sessionStore.js';
 import { createTombstones } from '../../src/sessions/tombstones.js';
+import { tombstoneThenTellInTurn } from '../../src/sessions/tombstoneThenTell.js';
 import { createMemoryKv } from '../../src/storage/memoryKv.js';
 
 /**
@@ -35,9 +36,8 @@ describe('a revocation that failed half-way, then retried', () => {
     const revoke = createRevokeSessions({
       store,
       index,
-      tombstones,
       schedule: createLivenessSchedule(kv, 't:'),
-      bus,
+      tombstoneThenTell: tombstoneThenTellInTurn(tombstones, bus),
       absoluteLifetimeMs: 3_600_000,
       log,
     });
