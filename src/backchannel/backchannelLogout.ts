@@ -1,10 +1,9 @@
-import { decodeJwt } from 'jose';
 import { describeError, type Logger } from '../logger.js';
 import type { OidcClient } from '../oidc/oidcClient.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
 import type { ProviderSessionEnds } from '../sessions/providerSessionEnds.js';
 import type { SessionIndex } from '../sessions/sessionIndex.js';
-import { isCompactJws } from './jwsChecks.js';
+import { decodeCompactJws } from './compactJws.js';
 import type { ReplayCache } from './replayCache.js';
 import type { UserRecheck } from './userRecheck.js';
 import { InvalidLogoutToken, verifyLogoutToken, type LogoutClaims } from './verifyLogoutToken.js';
@@ -70,19 +69,21 @@ export function createBackchannelLogout(deps: {
   });
 
   return async (logoutToken, admitted) => {
-    const early = namedBeforeVerification(logoutToken);
+    const decoded = decodeCompactJws(logoutToken);
+    const early = decoded && namedBeforeVerification(decoded.payload);
     const sent = early && readEarly(early);
     // Answered below when the token verifies; a token refused before that leaves its reads unawaited.
     for (const read of [sent?.seen, sent?.ofUser, sent?.ofProviderSession]) read?.catch(() => undefined);
     await admitted;
-    const claims = await verifyLogoutToken(logoutToken, {
+    const policy = {
       issuer: deps.oidc.issuer(),
       audience: deps.clientId,
       algorithm: deps.algorithm,
       keys: deps.oidc.signingKeys(),
       clockToleranceSeconds: deps.clockToleranceSeconds,
       onIssuedAt: deps.oidc.observeIssuedAt,
-    });
+    };
+    const claims = await verifyLogoutToken(logoutToken, policy, decoded);
     const reads = sent && sameNames(sent.of, claims) ? sent : readEarly(claims);
     const { providerSid } = claims;
     const [seen, ofUser, ofProviderSession] = await Promise.all([reads.seen, reads.ofUser, reads.ofProviderSession]);
@@ -139,14 +140,7 @@ async function endThenRead(
  * The keys a token would name, read from its payload without verifying it, or undefined when the
  * payload does not name them plainly (verification will refuse it, or read again).
  */
-function namedBeforeVerification(token: string): Named | undefined {
-  if (!isCompactJws(token)) return undefined;
-  let payload: Record<string, unknown>;
-  try {
-    payload = decodeJwt(token);
-  } catch {
-    return undefined;
-  }
+function namedBeforeVerification(payload: Record<string, unknown>): Named | undefined {
   const { iss, jti, sub, sid } = payload;
   const idOrAbsent = (value: unknown) => value === undefined || typeof value === 'string';
   if (typeof iss !== 'string' || typeof jti !== 'string' || !idOrAbsent(sub) || !idOrAbsent(sid) || (sub === undefined && sid === undefined)) return undefined;

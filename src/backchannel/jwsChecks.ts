@@ -28,14 +28,6 @@ export function checkJwsHeader(
   }
 }
 
-// RFC 7515 §7.1: three base64url segments. jose's decoder skips stray characters (spaces, padding),
-// which would let many strings stand for one token.
-const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
-
-export function isCompactJws(token: string): boolean {
-  return COMPACT_JWS.test(token);
-}
-
 export function decodeJwsHeader(token: string, fail: Fail, what: string): Record<string, unknown> {
   try {
     return decodeProtectedHeader(token);
@@ -51,10 +43,8 @@ export function keysUnavailable(err: unknown): boolean {
   return err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/i.test(err.message);
 }
 
+/** What the key set's refusal (jose: no key or several for the token's `kid`, an unsupported alg) says of the token. */
 export function describeJoseError(err: errors.JOSEError): string {
-  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim} is invalid: ${err.message}`;
-  if (err instanceof errors.JWTExpired) return 'the token has expired (exp)';
   if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the token (kid)';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the signature does not verify';
   return err.message;
 }

@@ -1,6 +1,7 @@
-import { compactVerify, errors, type JWTVerifyGetKey } from 'jose';
+import type { errors, JWTVerifyGetKey } from 'jose';
+import { decodeCompactJws, verifyJwsSignature } from './compactJws.js';
 import { SigningKeysUnavailable } from './verifyLogoutToken.js';
-import { checkJwsHeader, decodeJwsHeader, describeJoseError, isCompactJws, keysUnavailable } from './jwsChecks.js';
+import { checkJwsHeader, decodeJwsHeader, describeJoseError, keysUnavailable } from './jwsChecks.js';
 
 /** The admin action broke a rule: answer 400, change nothing. The message names the rule. */
 export class InvalidAdminAction extends Error {
@@ -49,24 +50,18 @@ const MAX_SESSION_IDS = 10_000;
 export async function verifyAdminAction(token: string, policy: AdminActionPolicy): Promise<AdminAction> {
   const header = decodeJwsHeader(token, reject, 'admin action');
   checkJwsHeader(header, policy.algorithm, ACCEPTED_TYP, 'JWT', reject);
-  if (!isCompactJws(token)) reject('the admin action is not a JWS in compact serialization');
-  let payloadBytes: Uint8Array;
+  const decoded = decodeCompactJws(token);
+  if (!decoded) return reject('the admin action is not a JWS in compact serialization whose payload is a JSON object');
   try {
-    ({ payload: payloadBytes } = await compactVerify(token, policy.keys, { algorithms: [policy.algorithm] }));
+    await verifyJwsSignature(decoded, policy.algorithm, policy.keys, reject);
   } catch (err) {
+    if (err instanceof InvalidAdminAction) throw err;
     if (keysUnavailable(err)) {
       throw new SigningKeysUnavailable(`the issuer's signing keys could not be fetched: ${(err as Error).message}`);
     }
     return reject(describeJoseError(err as errors.JOSEError));
   }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes));
-  } catch {
-    return reject('the payload is not JSON');
-  }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) reject('the payload is not a JSON object');
-  const claims = payload as Record<string, unknown>;
+  const claims = decoded.payload;
 
   if (claims.action !== policy.expectedAction) reject(`action must be ${policy.expectedAction}`);
   if (claims.resource !== policy.clientId) reject('resource is not this client');

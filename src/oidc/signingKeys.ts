@@ -12,7 +12,7 @@ export interface SigningKeysOptions {
 
 /**
  * The issuer's signing keys from its `jwks_uri`, for logout tokens and admin actions: a
- * `JWTVerifyGetKey` for jose's `jwtVerify`/`compactVerify`.
+ * `JWTVerifyGetKey`, jose's key-lookup shape (used by verifyJwsSignature, src/backchannel/compactJws.ts).
  *
  * A token whose `kid` is not in the cached set makes the set be fetched again. Fetches are at most
  * one per `cooldownMs` and shared by every request waiting for them; a request that meets an

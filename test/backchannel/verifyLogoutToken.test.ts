@@ -1,6 +1,7 @@
+import { generateKeyPairSync, KeyObject, sign as nodeSign, webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRemoteJWKSet, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKCHANNEL_LOGOUT_EVENT,
@@ -42,6 +43,10 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
   });
   const sign = (payload: JWTPayload, header: Record<string, unknown> = { alg: 'RS256', kid: 'rsa-1', typ: 'logout+jwt' }, key: Key | Uint8Array = rsa) =>
     new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(key);
+  const signRS256 = (header: object, payload: object, key: KeyObject) => {
+    const input = [header, payload].map((part) => Buffer.from(JSON.stringify(part)).toString('base64url')).join('.');
+    return `${input}.${nodeSign('sha256', Buffer.from(input), key).toString('base64url')}`;
+  };
   const without = (claim: string) => {
     const claims = keycloakClaims();
     delete claims[claim];
@@ -118,11 +123,15 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
       ['events is an array', { events: [BACKCHANNEL_LOGOUT_EVENT] }, /events must be a JSON object/],
       ['nonce is present', { nonce: 'n-0S6_WzA2Mj' }, /nonce/],
       ['sid is not a string', { sid: 42 }, /sid must be/],
+      ['nbf is in the future', { nbf: now() + 600 }, /nbf/],
+      ['nbf is not a number', { nbf: 'now' }, /nbf/],
+      ['exp is not a number', { exp: String(now() + 120) }, /exp/],
+      ['iat is not a number', { iat: String(now()) }, /iat/],
     ])('when %s, then it is refused', async (_case, overrides, reason) => {
       await expectRejected(await sign(keycloakClaims(overrides as JWTPayload)), reason);
     });
 
-    it.each([['exp'], ['iat'], ['jti'], ['events']])('when %s is missing, then it is refused', async (claim) => {
+    it.each([['iss'], ['aud'], ['exp'], ['iat'], ['jti'], ['events']])('when %s is missing, then it is refused', async (claim) => {
       await expectRejected(await sign(without(claim)), new RegExp(claim === 'events' ? 'events' : `"${claim}"|${claim}`));
     });
 
@@ -137,8 +146,61 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
       await expectRejected(await sign(keycloakClaims(), { alg: 'RS256', kid: 'rsa-1', typ }), /header typ/);
     });
 
+    it('when the header names an extension that must be understood (crit), then it is refused', async () => {
+      // jose will not sign it: signed here with node:crypto.
+      const header = { alg: 'RS256', kid: 'rsa-1', typ: 'logout+jwt', crit: ['exp'], exp: now() + 60 };
+      await expectRejected(signRS256(header, keycloakClaims(), KeyObject.from(rsa as webcrypto.CryptoKey)), /crit/);
+    });
+
+    it('when the header or payload is not a JSON object, then it is refused', async () => {
+      const token = await sign(keycloakClaims());
+      const [header, payload, signature] = token.split('.');
+      const encode = (value: string) => Buffer.from(value).toString('base64url');
+      await expectRejected(`${header}.${encode('[1,2]')}.${signature}`, /not a JWS/);
+      await expectRejected(`${encode('"RS256"')}.${payload}.${signature}`, /not a JWS/);
+      await expectRejected(`${header}.${Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')}.${signature}`, /not a JWS/);
+    });
+
+    it('when the issuer publishes an RSA key shorter than 2048 bits, then its tokens are refused', async () => {
+      // jose will not make such a key: made and used here with node:crypto.
+      const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      const keys = createLocalJWKSet({ keys: [{ ...weak.publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256' }] });
+      await expectRejected(signRS256({ alg: 'RS256', kid: 'weak', typ: 'logout+jwt' }, keycloakClaims(), weak.privateKey), /2048/, { keys });
+    });
+
+    it('when the key set hands over a key of another type than the alg needs, then the token is refused', async () => {
+      const esPublic = (await createLocalJWKSet(jwks)({ alg: 'ES256', kid: 'es-1' }, { payload: '', signature: '' })) as webcrypto.CryptoKey;
+      await expectRejected(await sign(keycloakClaims()), /does not fit alg RS256/, { keys: async () => esPublic });
+      await expectRejected(await sign(keycloakClaims()), /not a key/, { keys: async () => new TextEncoder().encode(CLIENT_SECRET) });
+    });
+
     it('when the value is not a JWS at all, then it is refused', async () => {
       await expectRejected('not-a-token', /not a JWS/);
+    });
+  });
+
+  // The signature is checked with node:crypto (src/backchannel/compactJws.ts): each alg the
+  // configuration accepts (OIDC_ID_TOKEN_ALG) verifies its own tokens and no forged one.
+  describe.each([['RS384'], ['RS512'], ['PS256'], ['PS384'], ['PS512'], ['ES256'], ['ES384'], ['ES512'], ['EdDSA'], ['Ed25519']])('a provider signing with %s', (alg) => {
+    let pair: Awaited<ReturnType<typeof generateKeyPair>>;
+    let algPolicy: LogoutTokenPolicy;
+    beforeAll(async () => {
+      pair = await generateKeyPair(alg, { extractable: true });
+      algPolicy = { ...policy, algorithm: alg, keys: createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k', alg }] }) };
+    });
+    const signWith = (key: Key, claims = keycloakClaims()) => sign(claims, { alg, kid: 'k', typ: 'logout+jwt' }, key);
+
+    it('when a token is signed with its key, then it verifies', async () => {
+      await expect(verifyLogoutToken(await signWith(pair.privateKey), algPolicy)).resolves.toMatchObject({ sub: 'user-123' });
+    });
+
+    it('when the signature is of another token or another key, then it is refused', async () => {
+      const [header, payload] = (await signWith(pair.privateKey)).split('.');
+      const other = (await signWith(pair.privateKey, keycloakClaims({ sub: 'someone-else' }))).split('.')[2];
+      await expectRejected(`${header}.${payload}.${other}`, /signature/, algPolicy);
+      await expectRejected(`${header}.${payload}.${other!.slice(0, -4)}`, /signature/, algPolicy);
+      const strangerKey = (await generateKeyPair(alg)).privateKey;
+      await expectRejected(await signWith(strangerKey), /signature/, algPolicy);
     });
   });
 
