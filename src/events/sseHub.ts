@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { takeConnection } from './takeConnection.js';
+import { canTakeConnection, takeConnection } from './takeConnection.js';
 import { describeError, type Logger } from '../logger.js';
 import type { Revocation } from '../sessions/revocation.js';
 import { createEvent, topics, type AppEvent, type EventBus, type Listener } from './eventBus.js';
@@ -106,9 +106,12 @@ export function createSseHub(deps: SseHubDeps): SseHub {
 
   // A stream's body is delimited by its connection's close, so ending one closes the connection: it
   // is released at once, and the socket destroyed once the last frame is handed to the kernel (the
-  // client's side of the close is not waited for).
+  // client's side of the close is not waited for), or once nothing has moved on it for
+  // ENDING_IDLE_MS: a client that has stopped reading would otherwise hold the connection and its
+  // unsent frames for good, out of reach of the heartbeat and the buffer limit.
   const end = (socket: Socket, frame = ''): void => {
     release(socket);
+    socket.setTimeout(ENDING_IDLE_MS, destroyThis);
     socket.end(frame, () => socket.destroy());
   };
 
@@ -178,9 +181,9 @@ export function createSseHub(deps: SseHubDeps): SseHub {
     async open(req, res, owner, headers) {
       // The client may have left while its session was loading; then there is nothing to serve.
       if (req.socket.destroyed) return;
-      // A response queued behind another on its connection (pipelining) cannot take the connection:
-      // it is told to come back, as streams are on shutdown.
-      if (stopped || res.socket !== req.socket) {
+      // A response queued behind another on its connection, or with requests pipelined behind it,
+      // cannot take the connection: it is told to come back, as streams are on shutdown.
+      if (stopped || !canTakeConnection(req, res)) {
         res.writeHead(200, { ...STREAM_HEADERS, ...headers, Connection: 'close' });
         res.end(retryFrame());
         return;
@@ -240,6 +243,13 @@ const STREAM_HEADERS = {
   'X-Accel-Buffering': 'no',
   'X-Content-Type-Options': 'nosniff',
 } as const;
+
+/** How long an ending stream's connection may sit without progress before it is cut. */
+const ENDING_IDLE_MS = 5000;
+
+function destroyThis(this: Socket): void {
+  this.destroy();
+}
 
 function ignore(): void {
   // A socket error: its 'close' follows, which releases the stream.

@@ -13,8 +13,7 @@ import { freeParser } from '_http_common';
  * heap), 2.1 KiB (1.4 KiB of heap) once they are taken this way (`npx tsx test/bench/sseMemory.ts
  * targets=bare,bare-taken`, 5,000 streams; README "What a stream keeps beyond node:http").
  *
- * The response must hold its connection (`res.socket === req.socket`; not so while it is queued
- * behind an earlier response on a pipelined connection). Returns the socket, now the caller's: it
+ * Only for a response that canTakeConnection allows. Returns the socket, now the caller's: it
  * must listen for 'error' and 'close', end or destroy it, and read or discard what the client still
  * sends ('data' and 'end' have no listener, and the socket is paused).
  *
@@ -25,6 +24,22 @@ import { freeParser } from '_http_common';
  * `_http_common`'s `freeParser` (what Node's own upgrade path calls), which events node:http
  * listens to on the socket (all of them removed here), and its per-socket listener wrappers.
  */
+/**
+ * Whether `res` may take its connection: it holds it (`res.socket === req.socket`: not so while it
+ * is queued behind an earlier response on a pipelined connection), and no request came after `req`
+ * on it. A request pipelined behind it would wait forever for a response node:http could never
+ * send once the connection is taken; its request and response would stay in memory, and an
+ * open-request count would never reach zero. The latest request is the parser's `incoming`
+ * (internal, pinned by test/events/pipelinedStreams.test.ts).
+ */
+export function canTakeConnection(req: IncomingMessage, res: ServerResponse): boolean {
+  return res.socket === req.socket && (req.socket as SocketWithParser).parser?.incoming === req;
+}
+
+interface SocketWithParser extends Socket {
+  parser?: { incoming: IncomingMessage | null } | null;
+}
+
 export function takeConnection(req: IncomingMessage, res: ServerResponse, status: number, headers: OutgoingHttpHeaders): Socket {
   const socket = req.socket;
   // Without a length and with chunked framing refused, node:http writes a close-delimited head
@@ -47,7 +62,7 @@ export function takeConnection(req: IncomingMessage, res: ServerResponse, status
 export const NODE_HTTP_SOCKET_EVENTS = ['data', 'end', 'close', 'drain', 'error', 'timeout', 'resume', 'pause'] as const;
 
 function letGo(socket: Socket, req: IncomingMessage): void {
-  freeParser((socket as Socket & { parser: unknown }).parser, req, socket);
+  freeParser((socket as SocketWithParser).parser, req, socket);
   // node:http wraps these three in closures of each socket's own (to notice a 'data' listener while
   // its parser reads the socket); the wrappers put the plain methods back at their next call once
   // the parser is gone. Done here, so no stream keeps three closures (~0.3 KiB of heap each stream).

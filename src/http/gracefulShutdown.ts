@@ -1,4 +1,5 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { describeError, type Logger } from '../logger.js';
 
 export interface GracefulShutdownDeps {
@@ -28,24 +29,40 @@ export interface GracefulShutdownDeps {
  */
 export function createGracefulShutdown(deps: GracefulShutdownDeps): (signal: string) => Promise<number> {
   const { server, log } = deps;
-  const inFlight = new Set<ServerResponse>();
+  // Responses in flight, by connection. A response leaves at its 'close'; those of a connection
+  // that closes leave with it: node:http never emits 'close' (nor 'finish') for a response queued
+  // behind an unfinished one on a pipelined connection, so they would stay here for good, each
+  // holding its request and response, and shutdown would wait out its grace period.
+  const inFlight = new Map<Socket, Set<ServerResponse>>();
+  const inFlightCount = () => {
+    let count = 0;
+    for (const responses of inFlight.values()) count += responses.size;
+    return count;
+  };
   let draining = false;
 
+  server.on('connection', (socket: Socket) => socket.once('close', () => inFlight.delete(socket)));
   // Prepended so it runs before the app answers: no request that starts now keeps its connection.
-  server.prependListener('request', (_req, res: ServerResponse) => {
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    let responses = inFlight.get(socket);
+    if (!responses) inFlight.set(socket, (responses = new Set()));
+    responses.add(res);
+    res.once('close', () => {
+      responses.delete(res);
+      if (responses.size === 0 && inFlight.get(socket) === responses) inFlight.delete(socket);
+    });
     if (draining && !res.headersSent) res.setHeader('Connection', 'close');
   });
 
   let stopping: Promise<number> | undefined;
   return (signal) => {
     stopping ??= (async () => {
-      log.info({ signal, inFlight: inFlight.size, streams: deps.streamCount() }, 'shutting down');
+      log.info({ signal, inFlight: inFlightCount(), streams: deps.streamCount() }, 'shutting down');
       deps.beginDrain();
       if (deps.delayMs > 0) await sleep(deps.delayMs);
       draining = true;
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      for (const responses of inFlight.values()) for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
       const deadline = Date.now() + deps.graceMs;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -58,7 +75,7 @@ export function createGracefulShutdown(deps: GracefulShutdownDeps): (signal: str
       const connectionsDone = await Promise.race([closed.then(() => true), sleep(Math.max(deadline - Date.now(), 0)).then(() => false)]);
       requestsDone &&= connectionsDone;
       if (!requestsDone) {
-        log.warn({ inFlight: inFlight.size, graceSeconds: deps.graceMs / 1000 }, 'grace period over; cutting the remaining connections');
+        log.warn({ inFlight: inFlightCount(), graceSeconds: deps.graceMs / 1000 }, 'grace period over; cutting the remaining connections');
         server.closeAllConnections();
       }
       try {
