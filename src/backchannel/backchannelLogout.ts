@@ -6,7 +6,7 @@ import type { SessionIndex } from '../sessions/sessionIndex.js';
 import { decodeCompactJws } from './compactJws.js';
 import type { ReplayCache } from './replayCache.js';
 import type { UserRecheck } from './userRecheck.js';
-import { InvalidLogoutToken, verifyLogoutToken, type LogoutClaims } from './verifyLogoutToken.js';
+import { InvalidLogoutToken, MAX_ID_LENGTH, verifyLogoutToken, type LogoutClaims } from './verifyLogoutToken.js';
 
 /**
  * Processes one logout token. `admitted` is the rate limit's verdict (resolves to go on, rejects
@@ -70,7 +70,7 @@ export function createBackchannelLogout(deps: {
 
   return async (logoutToken, admitted) => {
     const decoded = decodeCompactJws(logoutToken);
-    const early = decoded && namedBeforeVerification(decoded.payload);
+    const early = decoded && deps.oidc.isReady() ? namedBeforeVerification(decoded.payload, deps.oidc.issuer()) : undefined;
     const sent = early && readEarly(early);
     // Answered below when the token verifies; a token refused before that leaves its reads unawaited.
     for (const read of [sent?.seen, sent?.ofUser, sent?.ofProviderSession]) read?.catch(() => undefined);
@@ -138,12 +138,16 @@ async function endThenRead(
 
 /**
  * The keys a token would name, read from its payload without verifying it, or undefined when the
- * payload does not name them plainly (verification will refuse it, or read again).
+ * payload does not name them as a token verification could accept would (this issuer, ids within
+ * bounds): reads sent for anyone's unsigned tokens cost Redis work, also for tokens the rate limit
+ * then refuses, so they are sent only for tokens that may verify (else verification refuses it,
+ * or the keys are read again after it).
  */
-function namedBeforeVerification(payload: Record<string, unknown>): Named | undefined {
+function namedBeforeVerification(payload: Record<string, unknown>, issuer: string): Named | undefined {
   const { iss, jti, sub, sid } = payload;
-  const idOrAbsent = (value: unknown) => value === undefined || typeof value === 'string';
-  if (typeof iss !== 'string' || typeof jti !== 'string' || !idOrAbsent(sub) || !idOrAbsent(sid) || (sub === undefined && sid === undefined)) return undefined;
+  const id = (value: unknown): value is string => typeof value === 'string' && value !== '' && value.length <= MAX_ID_LENGTH;
+  const idOrAbsent = (value: unknown) => value === undefined || id(value);
+  if (iss !== issuer || !id(jti) || !idOrAbsent(sub) || !idOrAbsent(sid) || (sub === undefined && sid === undefined)) return undefined;
   return { iss, jti, sub: sub as string | undefined, providerSid: sid as string | undefined };
 }
 

@@ -42,7 +42,8 @@ export interface LogoutClaims {
 // Keycloak 25+ sends `logout+jwt`, older Keycloak `JWT`, the conformance suite none (RFC 7515 §4.1.9:
 // the "application/" prefix may be present and the value compares case-insensitively).
 const ACCEPTED_TYP = new Set(['logout+jwt', 'jwt']);
-const MAX_ID_LENGTH = 1024;
+/** The longest `jti`, `sub` or `sid` accepted (characters). */
+export const MAX_ID_LENGTH = 1024;
 
 /**
  * Verifies a back-channel logout token completely: signature and alg, `typ`, iss, aud, iat, exp,

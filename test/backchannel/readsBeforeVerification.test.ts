@@ -49,7 +49,7 @@ describe('back-channel logout: reads before verification', () => {
       verifications++;
       return (keys.policy.keys as JWTVerifyGetKey)(header, token);
     };
-    const oidc = { issuer: () => TEST_ISSUER, signingKeys: () => signingKeys, observeIssuedAt: () => undefined } as unknown as OidcClient;
+    const oidc = { isReady: () => true, issuer: () => TEST_ISSUER, signingKeys: () => signingKeys, observeIssuedAt: () => undefined } as unknown as OidcClient;
     logout = createBackchannelLogout({
       oidc,
       clientId: TEST_CLIENT_ID,
@@ -140,6 +140,17 @@ describe('back-channel logout: reads before verification', () => {
     expect(writes()).toEqual([]);
     // The genuine token with that jti is no replay.
     expect(await logout(await sign({ sid: 'kc-1', sub: 'alice', jti }))).toEqual({ revoked: 1 });
+  });
+
+  it('when a token names another issuer or an id no token may carry, then nothing is read for it before verification, also while the rate limit refuses its sender', async () => {
+    const refusal = new HttpError(429, 'rate_limited', 'Too many requests');
+    for (const claims of [{ iss: 'https://elsewhere.example', sub: 'alice' }, { sub: 'a'.repeat(1025) }, { sid: '' }, { sub: 'alice', jti: 'j'.repeat(1025) }]) {
+      await expect(logout(await sign(claims), Promise.reject(refusal))).rejects.toBe(refusal);
+    }
+    expect(calls).toEqual([]);
+    // A token of this issuer within bounds is read early (and, verified, revokes its session).
+    expect(await logout(await sign({ sub: 'alice' }))).toEqual({ revoked: 1 });
+    expect(calls.sort()).toEqual(['get', 'set', 'zrangeByScore']);
   });
 
   it('when the token cannot be read before verification (not a JWS), then nothing is read and it is refused', async () => {
