@@ -72,8 +72,6 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
     reject(describeJoseError(err as errors.JOSEError));
   }
   const payload = decoded.payload;
-  // Every token whose signature verified tells the provider's clock, an expired one too.
-  if (typeof payload.iat === 'number') policy.onIssuedAt?.(payload.iat);
 
   for (const claim of ['iss', 'aud', 'iat', 'exp', 'jti'] as const) {
     if (!Object.hasOwn(payload, claim)) reject(`claim ${claim} is missing`);
@@ -81,6 +79,12 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
   if (payload.iss !== policy.issuer) reject('claim iss is not the issuer');
   const aud = payload.aud;
   if (!(aud === policy.audience || (Array.isArray(aud) && aud.includes(policy.audience)))) reject('claim aud does not name this client');
+  const events = payload.events;
+  if (!isObject(events)) reject('events must be a JSON object');
+  if (!isObject(events[BACKCHANNEL_LOGOUT_EVENT])) reject(`events must hold the member ${BACKCHANNEL_LOGOUT_EVENT} with an object value`);
+  // A logout token of this issuer for this client tells the provider's clock, an expired one too;
+  // not any other JWT the provider signed (an old access token would read as a clock far behind).
+  if (typeof payload.iat === 'number') policy.onIssuedAt?.(payload.iat);
   const nowSeconds = Math.floor((policy.now ? policy.now().getTime() : Date.now()) / 1000);
   const tolerance = policy.clockToleranceSeconds;
   const { iat, exp, nbf } = payload;
@@ -93,9 +97,6 @@ export async function verifyLogoutToken(token: string, policy: LogoutTokenPolicy
   if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > MAX_ID_LENGTH) {
     reject('jti must be a non-empty string');
   }
-  const events = payload.events;
-  if (!isObject(events)) reject('events must be a JSON object');
-  if (!isObject(events[BACKCHANNEL_LOGOUT_EVENT])) reject(`events must hold the member ${BACKCHANNEL_LOGOUT_EVENT} with an object value`);
   if ('nonce' in payload) reject('a logout token must not contain nonce');
   const sub = optionalId(payload, 'sub');
   const providerSid = optionalId(payload, 'sid');

@@ -59,6 +59,19 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
   };
 
   describe('accepted shapes', () => {
+    it('when a token verifies, expired or not, then its iat tells the provider\'s clock; a JWT of the provider that is not a logout token for this client does not', async () => {
+      const told: number[] = [];
+      const observed = { ...policy, onIssuedAt: (iat: number) => void told.push(iat) };
+      const old = now() - 3600;
+      await verifyLogoutToken(await sign(keycloakClaims({ iat: now() - 5 })), observed);
+      await verifyLogoutToken(await sign(keycloakClaims({ iat: old, exp: old + 120 })), observed).catch(() => undefined);
+      expect(told).toEqual([now() - 5, old].map((t) => expect.closeTo(t, -1)));
+      // An hours-old access token of this realm (no logout event), one for another client: silent.
+      await verifyLogoutToken(await sign(keycloakClaims({ iat: old, exp: old + 300, events: undefined, typ: 'Bearer' }), { alg: 'RS256', kid: 'rsa-1', typ: 'JWT' }), observed).catch(() => undefined);
+      await verifyLogoutToken(await sign(keycloakClaims({ iat: old, aud: 'another-client' })), observed).catch(() => undefined);
+      expect(told).toHaveLength(2);
+    });
+
     it('when Keycloak 25+ sends typ logout+jwt with payload typ "Logout" and revoke_offline_access, then it verifies', async () => {
       const claims = await verifyLogoutToken(await sign(keycloakClaims()), policy);
       expect(claims).toMatchObject({ iss: ISSUER, sub: 'user-123', providerSid: 'kc-session-1' });
