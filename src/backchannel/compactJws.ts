@@ -33,11 +33,22 @@ export function decodeCompactJws(token: string): DecodedJws | undefined {
 
 function jsonObject(segment: string): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+    const value: unknown = JSON.parse(utf8.decode(canonicalBase64url(segment)));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The bytes `segment` encodes, if it is their one base64url spelling; throws otherwise. Node's
+ * decoder ignores a dangling last character and non-zero trailing bits, so several strings would
+ * stand for one token (RFC 7515 §2 and §7.1: unpadded base64url; jose's decoder refused them too).
+ */
+function canonicalBase64url(segment: string): Buffer {
+  const bytes = Buffer.from(segment, 'base64url');
+  if (bytes.toString('base64url') !== segment) throw new TypeError('not canonical base64url');
+  return bytes;
 }
 
 /** node:crypto's verification of each asymmetric JWS alg (RFC 7518 §3.3–3.5, RFC 8037 §3.1), and the key it needs. */
@@ -98,7 +109,7 @@ export async function verifyJwsSignature(jws: DecodedJws, alg: string, keys: JWT
   const keyObject = usableKey(key, alg, parameters, fail);
   let verified = false;
   try {
-    verified = verify(parameters.hash, Buffer.from(jws.signingInput), { ...parameters.options, key: keyObject }, Buffer.from(jws.signature, 'base64url'));
+    verified = verify(parameters.hash, Buffer.from(jws.signingInput), { ...parameters.options, key: keyObject }, canonicalBase64url(jws.signature));
   } catch {
     // A signature of the wrong length for the key (ECDSA) is refused by throwing.
   }

@@ -103,6 +103,20 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
   });
 
   describe('refused tokens', () => {
+    it('when a segment is spelled other than its one base64url form (a dangling character, non-zero trailing bits), then it is refused: one token, one string', async () => {
+      const token = await sign(keycloakClaims());
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      // A 2048-bit signature is 256 bytes: its last character carries 2 bits and 4 unused ones.
+      const trailingBitSet = (segment: string) => segment.slice(0, -1) + alphabet[alphabet.indexOf(segment.at(-1)!) ^ 1];
+      expect(Buffer.from(trailingBitSet(signature), 'base64url').equals(Buffer.from(signature, 'base64url'))).toBe(true);
+      await expectRejected(`${header}.${payload}.${signature}A`, /signature does not verify/);
+      await expectRejected(`${header}.${payload}.${trailingBitSet(signature)}`, /signature does not verify/);
+      await expectRejected(`${header}.${payload}A.${signature}`, /not a JWS|payload|JSON/);
+      // The token as signed still verifies.
+      await expect(verifyLogoutToken(token, policy)).resolves.toMatchObject({ sub: 'user-123' });
+    });
+
     it('when alg is none, then it is refused', async () => {
       const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
       await expectRejected(`${encode({ alg: 'none', typ: 'logout+jwt' })}.${encode(keycloakClaims())}.`, /alg "none"/);
