@@ -23,8 +23,8 @@ export function checkJwsHeader(
   if (alg.startsWith('HS')) fail(`symmetric alg ${alg} is not accepted`);
   if (alg !== expectedAlg) fail(`alg ${alg} is not the expected ${expectedAlg}`);
   if (header.typ !== undefined) {
-    const typ = String(header.typ).toLowerCase().replace(/^application\//, '');
-    if (!acceptedTyp.has(typ)) fail(`header typ "${String(header.typ)}" is not ${typLabel}`);
+    const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : '';
+    if (!acceptedTyp.has(typ)) fail(`header typ ${JSON.stringify(header.typ)} is not ${typLabel}`);
   }
 }
 

@@ -169,7 +169,7 @@ describe('verifyLogoutToken: Back-Channel Logout 1.0 rules', () => {
       await expectRejected(await sign(claims), /neither sid nor sub/);
     });
 
-    it.each([['at+jwt'], ['id_token+jwt'], ['secevent+jwt']])('when header typ is %s, then it is refused', async (typ) => {
+    it.each([['at+jwt'], ['id_token+jwt'], ['secevent+jwt'], [['logout+jwt']], [{ toString: 'logout+jwt' }]])('when header typ is %j, then it is refused', async (typ) => {
       await expectRejected(await sign(keycloakClaims(), { alg: 'RS256', kid: 'rsa-1', typ }), /header typ/);
     });
 
