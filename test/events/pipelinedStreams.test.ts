@@ -8,19 +8,21 @@ import { createGracefulShutdown } from '../../src/http/gracefulShutdown.js';
 import { createLogger } from '../../src/logger.js';
 
 const log = createLogger({ level: 'silent' });
+let server: Server | undefined;
+let hub: SseHub | undefined;
+afterEach(async () => {
+  hub?.close();
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+  hub = undefined;
+});
 
 // Requests pipelined on one connection behind one that never finishes by itself (an event stream,
 // a slow request): node:http never answers them, nor tells anyone when the connection closes. The
 // server answers /slow only at shutdown, /events as a stream once the "session" has loaded, the
 // rest at once.
 describe('requests pipelined behind an unfinished response', () => {
-  let server: Server | undefined;
-  let hub: SseHub | undefined;
-  afterEach(async () => {
-    hub?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
-  });
 
   async function start() {
     hub = createSseHub({
@@ -96,13 +98,6 @@ describe('requests pipelined behind an unfinished response', () => {
 });
 
 describe('an ended stream whose client has stopped reading', () => {
-  let server: Server | undefined;
-  let hub: SseHub | undefined;
-  afterEach(async () => {
-    hub?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
-  });
 
   it('when its last frames cannot be delivered, then its connection is cut after a few idle seconds instead of held for good', async () => {
     const bus = createMemoryBus(log);
