@@ -139,10 +139,6 @@ export function createSseHub(deps: SseHubDeps): SseHub {
   function onClose(this: Socket): void {
     release(this);
   }
-  // The client has gone (or sent more than its one request): nothing it could still read matters.
-  function onClientEnd(this: Socket): void {
-    this.destroy();
-  }
 
   // After a gap: tombstones are read in pipelined batches; a failed read is retried while streams stay open.
   let recheckWanted = false;
@@ -202,8 +198,9 @@ export function createSseHub(deps: SseHubDeps): SseHub {
       streams.set(socket, stream);
       socket.on('close', onClose);
       socket.on('error', ignore);
-      socket.on('end', onClientEnd);
-      socket.on('data', onClientEnd);
+      // The client has gone (or sent more than its one request): nothing it could still read matters.
+      socket.on('end', destroyThis);
+      socket.on('data', destroyThis);
       socket.resume();
       changed();
 

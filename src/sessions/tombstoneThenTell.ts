@@ -3,9 +3,10 @@ import { createEvent, topics, type EventBus } from '../events/eventBus.js';
 import { busMessage } from '../events/redisBus.js';
 import { redisKeys } from '../storage/keys.js';
 import type { RedisConnection } from '../storage/redisClient.js';
+import { pxOf } from '../storage/redisKv.js';
 import type { Revocation } from './revocation.js';
 import { sessionHandleOf } from './sessionHandle.js';
-import type { Tombstones } from './tombstones.js';
+import { tombstoneValue, type Tombstones } from './tombstones.js';
 
 /**
  * Puts a session's tombstone down (SET NX: a tombstone already standing keeps its first reason),
@@ -38,7 +39,7 @@ export function tombstoneThenTellInTurn(tombstones: Tombstones, bus: EventBus): 
  * them in order, but a SET refused (out of memory, a primary turned read-only) or redirected (a
  * Cluster slot moving: the SET is sent again later) would leave the PUBLISH done without the
  * tombstone; a script stops at the failed SET, and a script sent again runs both or neither. The
- * tombstone is written as Tombstones.put writes it (the revocation's JSON under `tomb:<id>`).
+ * tombstone is written as Tombstones.put writes it (tombstoneValue, under `tomb:<id>`).
  * One of the two round trips the propagation pass took off a back-channel logout's path to the
  * event (README "Performance"; `npx tsx test/bench/roundTripsToEvent.ts baseline=<before, built>`).
  */
@@ -58,8 +59,8 @@ export function createRedisTombstoneThenTell(redis: RedisConnection, prefix: str
     try {
       await client.bffTombstoneThenPublish(
         keys.tombstone(sessionId),
-        JSON.stringify(revocation),
-        Math.max(1, Math.ceil(ttlMs)),
+        tombstoneValue(revocation),
+        pxOf(ttlMs),
         keys.eventChannel,
         busMessage(topic, event),
       );

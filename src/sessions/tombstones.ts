@@ -14,11 +14,16 @@ export interface Tombstones {
   get(sessionId: string): Promise<Revocation | null>;
 }
 
+/** A tombstone's stored value (also written from a script: src/sessions/tombstoneThenTell.ts). */
+export function tombstoneValue(revocation: Revocation): string {
+  return JSON.stringify(revocation);
+}
+
 export function createTombstones(kv: Kv, prefix: string): Tombstones {
   const key = redisKeys(prefix).tombstone;
   return {
     async put(sessionId, revocation, ttlMs) {
-      await kv.set(key(sessionId), JSON.stringify(revocation), ttlMs, true);
+      await kv.set(key(sessionId), tombstoneValue(revocation), ttlMs, true);
     },
     async get(sessionId) {
       const raw = await kv.get(key(sessionId));

@@ -37,7 +37,7 @@ export function createRedisKv(redis: RedisConnection): Kv {
   return asUnavailable({
     get: (key) => client.get(key),
     async set(key, value, ttlMs, onlyIfAbsent = false) {
-      const ttl = Math.max(1, Math.ceil(ttlMs));
+      const ttl = pxOf(ttlMs);
       const reply = onlyIfAbsent ? await client.set(key, value, 'PX', ttl, 'NX') : await client.set(key, value, 'PX', ttl);
       return reply === 'OK';
     },
@@ -68,6 +68,11 @@ export function createRedisKv(redis: RedisConnection): Kv {
       await client.ping();
     },
   });
+}
+
+/** A TTL as `PX` takes it: whole milliseconds, at least 1 (0 or a fraction is refused or means none). */
+export function pxOf(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
 }
 
 /** Any Redis failure surfaces as one 503 error: retryable by clients, never a silent login or logout. */
