@@ -4,7 +4,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { ApplyAdminAction } from './adminActions.js';
 import { readBody } from './readBody.js';
 import { InvalidAdminAction, type AdminActionKind } from './verifyAdminAction.js';
-import { SigningKeysUnavailable } from './verifyLogoutToken.js';
+import { SigningKeysUnavailable } from './jwsChecks.js';
 
 /** An admin action is a few hundred bytes; one naming many sessions stays far below this. */
 const BODY_LIMIT_BYTES = 64 * 1024;

@@ -4,7 +4,8 @@ import type { Metrics } from '../http/metrics.js';
 import type { RateLimits } from '../http/rateLimit.js';
 import type { BackchannelLogout } from './backchannelLogout.js';
 import { readForm } from './readForm.js';
-import { InvalidLogoutToken, SigningKeysUnavailable } from './verifyLogoutToken.js';
+import { SigningKeysUnavailable } from './jwsChecks.js';
+import { InvalidLogoutToken } from './verifyLogoutToken.js';
 
 /** A logout token is about 1 KB; Keycloak's with many claims stays far below this. */
 const BODY_LIMIT_BYTES = 16 * 1024;

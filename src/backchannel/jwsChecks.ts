@@ -6,6 +6,11 @@ import { decodeProtectedHeader, errors } from 'jose';
  */
 export type Fail = (reason: string) => never;
 
+/** The issuer's keys could not be fetched: not the token's fault, answer 503. */
+export class SigningKeysUnavailable extends Error {
+  override name = 'SigningKeysUnavailable';
+}
+
 /**
  * alg must be the one expected (never `none`, never HMAC); `typ`, if present, one of `acceptedTyp`
  * (lower case; compared case-insensitively, "application/" optional, RFC 7515 §4.1.9), which

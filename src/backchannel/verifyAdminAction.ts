@@ -1,7 +1,5 @@
-import type { errors, JWTVerifyGetKey } from 'jose';
-import { decodeCompactJws, verifyJwsSignature } from './compactJws.js';
-import { SigningKeysUnavailable } from './verifyLogoutToken.js';
-import { checkJwsHeader, decodeJwsHeader, describeJoseError, keysUnavailable } from './jwsChecks.js';
+import type { JWTVerifyGetKey } from 'jose';
+import { verifySignedJws } from './compactJws.js';
 
 /** The admin action broke a rule: answer 400, change nothing. The message names the rule. */
 export class InvalidAdminAction extends Error {
@@ -48,20 +46,11 @@ const MAX_SESSION_IDS = 10_000;
  * Replay of `id` is the caller's business. Throws InvalidAdminAction or SigningKeysUnavailable.
  */
 export async function verifyAdminAction(token: string, policy: AdminActionPolicy): Promise<AdminAction> {
-  const header = decodeJwsHeader(token, reject, 'admin action');
-  checkJwsHeader(header, policy.algorithm, ACCEPTED_TYP, 'JWT', reject);
-  const decoded = decodeCompactJws(token);
-  if (!decoded) return reject('the admin action is not a JWS in compact serialization whose payload is a JSON object');
-  try {
-    await verifyJwsSignature(decoded, policy.algorithm, policy.keys, reject);
-  } catch (err) {
-    if (err instanceof InvalidAdminAction) throw err;
-    if (keysUnavailable(err)) {
-      throw new SigningKeysUnavailable(`the issuer's signing keys could not be fetched: ${(err as Error).message}`);
-    }
-    return reject(describeJoseError(err as errors.JOSEError));
-  }
-  const claims = decoded.payload;
+  const { payload: claims } = await verifySignedJws(
+    token,
+    { algorithm: policy.algorithm, keys: policy.keys, acceptedTyp: ACCEPTED_TYP, typLabel: 'JWT', what: 'admin action' },
+    reject,
+  );
 
   if (claims.action !== policy.expectedAction) reject(`action must be ${policy.expectedAction}`);
   if (claims.resource !== policy.clientId) reject('resource is not this client');

@@ -3,13 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BACKCHANNEL_LOGOUT_EVENT,
-  InvalidLogoutToken,
-  SigningKeysUnavailable,
-  verifyLogoutToken,
-  type LogoutTokenPolicy,
-} from '../../src/backchannel/verifyLogoutToken.js';
+import { SigningKeysUnavailable } from '../../src/backchannel/jwsChecks.js';
+import { BACKCHANNEL_LOGOUT_EVENT, InvalidLogoutToken, verifyLogoutToken, type LogoutTokenPolicy } from '../../src/backchannel/verifyLogoutToken.js';
 import { createLogoutTokenKeys, TEST_CLIENT_ID as CLIENT_ID, TEST_ISSUER as ISSUER, type LogoutTokenKeys } from '../support/logoutTokenKeys.js';
 
 const CLIENT_SECRET = 'the-client-secret-that-an-attacker-might-know-0123';
