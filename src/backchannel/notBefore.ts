@@ -20,8 +20,14 @@ export interface IssuerNotBefore {
 export function createIssuerNotBefore(kv: Kv, prefix: string, keepMs: number, now: () => number = Date.now): IssuerNotBefore {
   // Keyed on the issuer's normalised URL: discovery matches issuers as URLs, so the metadata's and the
   // configured spelling (host case, default port) may differ as text and must meet at one key.
+  // Read with every session load, always for the one configured issuer: its key is made once (URL
+  // parsing and a digest were ~2 % of GET /api/user's CPU: README "Performance", sixth pass).
   const keys = redisKeys(prefix);
-  const key = (issuer: string) => keys.issuerNotBefore(keyDigest(normalisedUrl(issuer)));
+  let last: { issuer: string; key: string } | undefined;
+  const key = (issuer: string) => {
+    if (last?.issuer !== issuer) last = { issuer, key: keys.issuerNotBefore(keyDigest(normalisedUrl(issuer))) };
+    return last.key;
+  };
   return {
     async raise(issuer, notBeforeSeconds) {
       await kv.zadd(key(issuer), String(notBeforeSeconds), notBeforeSeconds, { pruneBelow: notBeforeSeconds, keyExpiresAt: now() + keepMs });

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 
 /** What travels on the bus and, unchanged, on the SSE stream as a named event with JSON data. */
 export interface AppEvent {
@@ -48,7 +48,7 @@ export const topics = {
   /** One app session, by its public handle (never the session id). */
   session: (sessionHandle: string) => `session:${sessionHandle}`,
   /** All sessions of one user at one issuer. */
-  user: (issuer: string, sub: string) => `user:${createHash('sha256').update(`${issuer}\n${sub}`).digest('base64url').slice(0, 22)}`,
+  user: (issuer: string, sub: string) => `user:${hash('sha256', `${issuer}\n${sub}`, 'base64url').slice(0, 22)}`,
   /** Every open stream. */
   broadcast: 'broadcast',
 } as const;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The session handle, the one public name of a session (SSE topics, logs, audit entries; the JSON of
@@ -10,5 +10,5 @@ import { createHash } from 'node:crypto';
  * revocation missed the other half's streams (test/events/secretRotation.test.ts).
  */
 export function sessionHandleOf(sessionId: string): string {
-  return createHash('sha256').update(`session-handle:${sessionId}`).digest('base64url').slice(0, 24);
+  return hash('sha256', `session-handle:${sessionId}`, 'base64url').slice(0, 24);
 }

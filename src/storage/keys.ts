@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Every Redis key and channel of the service, in the order of the README's "Redis key layout" table
@@ -45,5 +45,5 @@ export function redisKeys(prefix: string) {
 
 /** SHA-256 of the parts joined by newlines, base64url, first 32 characters: the `h(…)` of key names. */
 export function keyDigest(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 32);
+  return hash('sha256', parts.join('\n'), 'base64url').slice(0, 32);
 }

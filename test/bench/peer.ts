@@ -133,11 +133,6 @@ try {
     return `${round(total)} (${Object.entries(commands).map(([name, n]) => `${name} ${round(n)}`).join(', ')})`;
   };
   const commandsOf = (runs: Run[]) => `${commandsIn(runs.at(-1)!.commands)}; ${round(median(runs.map((r) => r.readsPerRequest)))} reads`;
-  if (!measureBackchannel) {
-    console.log(JSON.stringify({ user: { 'board-bff': med(user['board-bff']!), peer: med(user.peer!), ratio: round(ratios(user)), cpu: [medCpu(user['board-bff']!), medCpu(user.peer!)] } }));
-    console.log(`Redis commands per GET /api/user: board-bff ${commandsOf(user['board-bff']!)}; peer ${commandsOf(user.peer!)}`);
-    process.exit(0);
-  }
   const failures = [...Object.values(user), ...Object.values(backchannel)].flat().reduce((sum, r) => sum + r.non2xx, 0);
 
   const rows = [
@@ -147,12 +142,16 @@ try {
           { path: '… CPU µs per request', 'board-bff': medCpu(user['board-bff']!), peer: medCpu(user.peer!), ratio: round(medCpu(user['board-bff']!) / medCpu(user.peer!)) },
         ]
       : []),
-    { path: 'back-channel logout, 32 connections, tokens/s', 'board-bff': med(backchannel['board-bff']!), peer: med(backchannel.peer!), ratio: round(ratios(backchannel)) },
-    { path: '… CPU µs per token', 'board-bff': medCpu(backchannel['board-bff']!), peer: medCpu(backchannel.peer!), ratio: round(medCpu(backchannel['board-bff']!) / medCpu(backchannel.peer!)) },
+    ...(measureBackchannel
+      ? [
+          { path: 'back-channel logout, 32 connections, tokens/s', 'board-bff': med(backchannel['board-bff']!), peer: med(backchannel.peer!), ratio: round(ratios(backchannel)) },
+          { path: '… CPU µs per token', 'board-bff': medCpu(backchannel['board-bff']!), peer: medCpu(backchannel.peer!), ratio: round(medCpu(backchannel['board-bff']!) / medCpu(backchannel.peer!)) },
+        ]
+      : []),
   ];
   console.table(rows);
   if (measureUser) console.log(`Redis commands per GET /api/user: board-bff ${commandsOf(user['board-bff']!)}; peer ${commandsOf(user.peer!)}`);
-  console.log(`Redis commands per logout token: board-bff ${commandsIn(backchannel['board-bff']!.at(-1)!.commands)}; peer ${commandsIn(backchannel.peer!.at(-1)!.commands)}`);
+  if (measureBackchannel) console.log(`Redis commands per logout token: board-bff ${commandsIn(backchannel['board-bff']!.at(-1)!.commands)}; peer ${commandsIn(backchannel.peer!.at(-1)!.commands)}`);
   if (failures > 0) {
     console.log(`WARNING: ${failures} non-2xx answers during the measured runs: figures are not comparable` +
       (measureBackchannel ? ' (a token file that ran out replays its jti: raise tokensPerRound)' : ''));
