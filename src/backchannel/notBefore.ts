@@ -20,8 +20,9 @@ export interface IssuerNotBefore {
 export function createIssuerNotBefore(kv: Kv, prefix: string, keepMs: number, now: () => number = Date.now): IssuerNotBefore {
   // Keyed on the issuer's normalised URL: discovery matches issuers as URLs, so the metadata's and the
   // configured spelling (host case, default port) may differ as text and must meet at one key.
-  // Read with every session load, always for the one configured issuer: its key is made once (URL
-  // parsing and a digest were ~2 % of GET /api/user's CPU: README "Performance", sixth pass).
+  // Read with every session load, always for the one configured issuer: its key is made once, not
+  // parsed and digested per request (with the digests' one-shot hash, 0.93–0.96× the CPU of
+  // GET /api/user: README "Performance", sixth pass).
   const keys = redisKeys(prefix);
   let last: { issuer: string; key: string } | undefined;
   const key = (issuer: string) => {
