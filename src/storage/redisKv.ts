@@ -70,9 +70,14 @@ export function createRedisKv(redis: RedisConnection): Kv {
   });
 }
 
-/** A TTL as `PX` takes it: whole milliseconds, at least 1 (0 or a fraction is refused or means none). */
+/**
+ * A TTL as `PX` takes it: whole milliseconds, at least 1 (0 or a fraction is refused or means none),
+ * at most Number.MAX_SAFE_INTEGER (~285,000 years): a larger number is sent in exponent notation,
+ * which Redis refuses, and an expiry past its own clock's range is refused too. So a lifetime
+ * without a practical end (a replay marker for a signed `exp` of 1e308) is kept, not lost.
+ */
 export function pxOf(ttlMs: number): number {
-  return Math.max(1, Math.ceil(ttlMs));
+  return Math.min(Math.max(1, Math.ceil(ttlMs)), Number.MAX_SAFE_INTEGER);
 }
 
 /** Any Redis failure surfaces as one 503 error: retryable by clients, never a silent login or logout. */

@@ -84,6 +84,18 @@ describe('POST /auth/backchannel-logout against a real OpenID Provider', () => {
     expect(await replay.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('replay') });
   });
 
+  it.each([
+    ['beyond what Redis can keep (1e308)', 1e308],
+    ['far enough that its milliseconds print in exponent notation (2^60 s)', 2 ** 60],
+  ])('when a token\'s exp is %s, then its jti is still recorded: the replay is 400', async (_case, exp) => {
+    const token = await world.op.signLogoutToken({ sub: 'nobody', exp });
+    const body = new URLSearchParams({ logout_token: token }).toString();
+    expect((await post(body, FORM, 0)).status).toBe(200);
+    const replay = await post(body, FORM, 1);
+    expect(replay.status).toBe(400);
+    expect(await replay.json()).toMatchObject({ error_description: expect.stringContaining('replay') });
+  });
+
   it('when the conformance suite adds an unknown form field, then the token is still accepted', async () => {
     const token = await world.op.signLogoutToken({ sub: 'nobody', extra: 'claim' }, { alg: 'RS256', kid: 'test-rs256' });
     const response = await post(new URLSearchParams({ logout_token: token, unknown_field: 'x' }).toString());
