@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { sessionOf, type RequestSession } from '../sessions/requestSession.js';
 import type { RefreshTokens } from '../sessions/refreshTokens.js';
 import type { RevokeSessions } from '../sessions/revokeSessions.js';
-import { issuedBeforeNotBefore } from '../sessions/sessionStore.js';
+import { issuedBeforeNotBefore } from '../sessions/sessionMarks.js';
 import { HttpError } from '../errors.js';
 import { sessionHandleOf } from '../sessions/sessionHandle.js';
 

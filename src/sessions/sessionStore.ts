@@ -12,6 +12,8 @@ import { createSessionTokens, type SessionTokens } from './sessionTokens.js';
 import { isTokenSet } from './tokenSet.js';
 import type { Tombstones } from './tombstones.js';
 import type { ProviderSessionEnds } from './providerSessionEnds.js';
+import { renewalSlackMs, type IdleTimeout } from './idleTimeout.js';
+import { carryMarks, issuedBeforeNotBefore, markIssuedBeforeNotBefore, markRenewalNotDue, renewalNotDue } from './sessionMarks.js';
 
 type Callback<T = void> = (err?: unknown, value?: T | null) => void;
 
@@ -27,40 +29,6 @@ export interface ProviderSessionEnd {
 
 /** What a write of a session record found once the record was written. */
 export type WriteOutcome = 'written' | 'revoked';
-
-/**
- * The idle timeout as the store applies it. A record lives `idleMs + slackMs` from its last write
- * or renewal, and is renewed (EXPIRE) only once `slackMs` has passed since then, instead of on
- * every request: so a session used within `idleMs` of its last use never ends, one left idle ends
- * between `idleMs` and `idleMs + slackMs` after its last use, and a busy session costs one EXPIRE a
- * minute rather than one per request. `remainingMs` reads the record's TTL in the same round trip
- * as the record itself; absent (the in-process twin), every request renews, as before.
- */
-export interface IdleTimeout {
-  idleMs: number;
-  slackMs: number;
-  remainingMs?: (sessionId: string) => Promise<number>;
-}
-
-/** Marks a loaded session whose record needs no renewal this request (not enumerable: never stored). */
-const RENEWAL_NOT_DUE = Symbol('renewalNotDue');
-
-/**
- * Marks a loaded session whose tokens predate the issuer-wide not-before (Keycloak's admin actions:
- * realm "Sign out all active sessions", "Revocation → Push"), read in the same round trip as the
- * record; the session guard revokes such a session. Not enumerable: never stored.
- */
-const ISSUED_BEFORE_NOT_BEFORE = Symbol('issuedBeforeNotBefore');
-
-/** True when `loadSession`'s record predates the issuer-wide not-before (see ISSUED_BEFORE_NOT_BEFORE). */
-export function issuedBeforeNotBefore(session: object): boolean {
-  return (session as { [ISSUED_BEFORE_NOT_BEFORE]?: true })[ISSUED_BEFORE_NOT_BEFORE] === true;
-}
-
-/** Renewal slack for an idle timeout: a tenth of it, between 1 s and 60 s. */
-function renewalSlackMs(idleMs: number): number {
-  return Math.min(60_000, Math.max(1_000, Math.floor(idleMs / 10_000) * 1000));
-}
 
 /**
  * The express-session store, plus a promise API over the same records for code outside a request
@@ -114,9 +82,7 @@ export class SessionStore extends Store {
   /** express-session's hook that turns a loaded record into `req.session`: carries the marks over. */
   override createSession(req: Request, data: SessionData): session.Session & SessionData {
     const created = super.createSession(req, data);
-    for (const mark of [RENEWAL_NOT_DUE, ISSUED_BEFORE_NOT_BEFORE]) {
-      if ((data as unknown as Record<symbol, unknown>)[mark]) Object.defineProperty(created, mark, { value: true });
-    }
+    carryMarks(data, created);
     return created;
   }
 
@@ -139,7 +105,7 @@ export class SessionStore extends Store {
    * failure (Redis slow or down) is not the request's failure: at worst the session idles out sooner.
    */
   override touch(sessionId: string, data: SessionData, callback?: Callback): void {
-    if (data.revoked || (data as { [RENEWAL_NOT_DUE]?: true })[RENEWAL_NOT_DUE] || !this.#inner.touch) return void callback?.();
+    if (data.revoked || renewalNotDue(data) || !this.#inner.touch) return void callback?.();
     this.#inner.touch(sessionId, this.#withIdleExpiry(data), () => callback?.());
   }
 
@@ -250,12 +216,8 @@ export class SessionStore extends Store {
       this.#notBefore?.(),
     ]);
     if (!revoked) {
-      if (data && remainingMs !== undefined && remainingMs > this.#idle.idleMs) {
-        Object.defineProperty(data, RENEWAL_NOT_DUE, { value: true });
-      }
-      if (data?.auth && notBefore && sessionIssuedAt(data.auth) < notBefore) {
-        Object.defineProperty(data, ISSUED_BEFORE_NOT_BEFORE, { value: true });
-      }
+      if (data && remainingMs !== undefined && remainingMs > this.#idle.idleMs) markRenewalNotDue(data);
+      if (data?.auth && notBefore && sessionIssuedAt(data.auth) < notBefore) markIssuedBeforeNotBefore(data);
       return data;
     }
     const cookie = { originalMaxAge: this.#standInMaxAgeMs, expires: new Date(Date.now() + this.#standInMaxAgeMs) };
