@@ -1,4 +1,5 @@
-import { hash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { keyDigest } from '../storage/keys.js';
 
 /** What travels on the bus and, unchanged, on the SSE stream as a named event with JSON data. */
 export interface AppEvent {
@@ -47,8 +48,8 @@ export function createEvent(type: string, payload: Record<string, unknown> = {})
 export const topics = {
   /** One app session, by its public handle (never the session id). */
   session: (sessionHandle: string) => `session:${sessionHandle}`,
-  /** All sessions of one user at one issuer. */
-  user: (issuer: string, sub: string) => `user:${hash('sha256', `${issuer}\n${sub}`, 'base64url').slice(0, 22)}`,
+  /** All sessions of one user at one issuer (the user index's digest, shortened: the sub never appears). */
+  user: (issuer: string, sub: string) => `user:${keyDigest(issuer, sub).slice(0, 22)}`,
   /** Every open stream. */
   broadcast: 'broadcast',
 } as const;
