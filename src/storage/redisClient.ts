@@ -64,6 +64,12 @@ function connect(settings: RedisSettings, log: Logger, role: string, subscriberF
       retryDelayOnClusterDown: 200,
       retryDelayOnTryAgain: 100,
       slotsRefreshTimeout: Math.max(settings.commandTimeoutMs, 1000),
+      // The slot map is also read again on a timer. ioredis 6 re-reads it only on some errors, and
+      // its `slotsRefreshInterval` has no default despite its docs. A primary that died while this
+      // client was idle left the map naming the dead node; the commands that followed met MOVED
+      // answers that came back as errors without a re-read, so that shard's keys answered 503 until
+      // a restart (test/scale/redisCluster.test.ts). A CLUSTER SLOTS every 2 s costs next to nothing.
+      slotsRefreshInterval: 2000,
       redisOptions: { ...common, ...credentials },
     });
   } else {

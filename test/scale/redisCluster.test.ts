@@ -242,6 +242,48 @@ describe('two replicas on a Redis Cluster (3 primaries, 3 replicas, started by t
     }
   }, 90_000);
 
+  it('when a primary dies while nobody makes a request, then once its replica has taken over, requests answer 200 without waiting for an error to re-read the slots', async () => {
+    // One user whose session record lives on a primary that still has a replica (the previous test's
+    // victim left a promoted replica without one).
+    const withReplica = cluster.primaries.filter((node) => node.child.exitCode === null && node.child.signalCode === null);
+    let agent: UserAgent | undefined;
+    let victim: (typeof withReplica)[number] | undefined;
+    for (let i = 0; i < 6 && !victim; i++) {
+      agent = new UserAgent();
+      await signIn(agent, world, 'carol');
+      const record = redisKeys(world.prefix).session(sessionIdOf(agent, world.baseUrl));
+      for (const node of withReplica) if ((await keysOn(node.port)).includes(record)) victim = node;
+    }
+    expect(victim).toBeDefined();
+    expect((await agent!.fetch(at(A, '/api/user'))).status).toBe(200);
+    expect((await agent!.fetch(at(B, '/api/user'))).status).toBe(200);
+
+    victim!.child.kill('SIGKILL');
+    // No request until the cluster has promoted the victim's replica: the replicas' slot maps still
+    // name the dead primary, and no command error of theirs has made them read the slots again.
+    const roles = await Promise.all(cluster.replicas.map(async (node) => ({ node, role: (await redisCommand(node.port, 'ROLE')) as [string, string, number] })));
+    const replicaOfVictim = roles.find(({ role }) => role[0] === 'slave' && Number(role[2]) === victim!.port)?.node;
+    expect(replicaOfVictim).toBeDefined();
+    await expect
+      .poll(async () => ((await redisCommand(replicaOfVictim!.port, 'ROLE')) as [string])[0], { timeout: 30_000, interval: 250 })
+      .toBe('master');
+    await expect.poll(async () => String(await redisCommand(replicaOfVictim!.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'), { timeout: 30_000, interval: 250 }).toBe(true);
+
+    // The slot map is read again on a timer (2 s): the session answers 200 on both replicas soon after, never 401.
+    const statuses: number[] = [];
+    await expect
+      .poll(
+        async () => {
+          const answers = await Promise.all([A, B].map(async (replica) => (await agent!.fetch(at(replica, '/api/user'))).status));
+          statuses.push(...answers);
+          return answers;
+        },
+        { timeout: 10_000, interval: 200 },
+      )
+      .toEqual([200, 200]);
+    expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
+  }, 90_000);
+
   // Last: it uses up this address's sign-in allowance.
   it('when one address keeps asking for /auth/login on both replicas, then the shared count on the cluster refuses it past the limit (30 a window)', async () => {
     const statuses: number[] = [];
